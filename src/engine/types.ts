@@ -1,0 +1,25 @@
+import type { Readable } from 'node:stream';
+
+// The ObjectEngine turns a byte stream into durable data and back, for any byte range.
+// It never sees S3 names or headers: what it hands out is an opaque locator string that
+// the MetaStore keeps next to the object's metadata.
+
+export interface WriteResult {
+  /** Opaque; pass back to read/delete. */
+  locator: string;
+  /** Bytes written. */
+  size: number;
+}
+
+export interface ObjectEngine {
+  /**
+   * Consumes the stream and resolves once every byte is durable (fsync'd). If the source fails,
+   * nothing is left behind and the promise rejects with the source's error.
+   */
+  write(source: AsyncIterable<Buffer>): Promise<WriteResult>;
+  /** Bytes [start, end] (inclusive) of the data, or all of it without a range. */
+  read(locator: string, range?: { start: number; end: number }): Readable;
+  /** Removes the data; a missing locator is not an error. */
+  delete(locator: string): Promise<void>;
+  close(): Promise<void>;
+}

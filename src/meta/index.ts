@@ -1,0 +1,3 @@
+// Public face of meta/: the MetaStore interface and its implementations.
+export type * from './types.ts';
+export { SqliteMetaStore } from './sqlite/store.ts';

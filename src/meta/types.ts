@@ -1,0 +1,159 @@
+// The MetaStore owns every durable fact except object bytes. Two implementations
+// (SQLite now, PostgreSQL later) pass one contract suite: test/meta/contract.ts.
+
+export interface Bucket {
+  name: string;
+  /** Owning account id. */
+  owner: string;
+  region: string;
+  createdAt: Date;
+}
+
+export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
+
+export interface Checksum {
+  algorithm: ChecksumAlgorithm;
+  /** Base64 of the digest, as S3 sends it (composite values carry their `-N` suffix). */
+  value: string;
+  type: 'FULL_OBJECT' | 'COMPOSITE';
+}
+
+/** One part of an object assembled by multipart upload. */
+export interface ObjectPart {
+  number: number;
+  size: number;
+  /** Hex MD5 without quotes. */
+  etag: string;
+  checksum?: Checksum;
+  /** Where the ObjectEngine keeps this part's bytes (opaque to the store). */
+  locator: string;
+}
+
+export interface ObjectVersion {
+  bucket: string;
+  key: string;
+  /** 'null' until versioning exists. */
+  versionId: string;
+  size: number;
+  /** ETag without quotes: hex MD5, or `<hex>-N` for multipart objects. */
+  etag: string;
+  lastModified: Date;
+  storageClass: string;
+  owner: string;
+  /** content-type, content-encoding, content-disposition, content-language, cache-control, expires (lower-case names). */
+  contentHeaders: Record<string, string>;
+  /** User metadata without the x-amz-meta- prefix, lower-case names. */
+  userMetadata: Record<string, string>;
+  checksum?: Checksum;
+  /** Where the ObjectEngine keeps the bytes (opaque to the store); '' when `parts` holds them. */
+  locator: string;
+  /** Multipart objects: the parts in order, each with its own locator. */
+  parts?: ObjectPart[];
+}
+
+export interface ListOptions {
+  prefix: string;
+  /** Roll keys up to CommonPrefixes at the first delimiter after the prefix. */
+  delimiter?: string;
+  /** Exclusive start: only keys (and common prefixes) after this one; a common prefix here skips all its keys. */
+  after?: string;
+  /** 1..1000 entries (objects plus common prefixes). 0 answers an empty, untruncated page. */
+  limit: number;
+}
+
+export interface ListPage {
+  /** Objects and common prefixes in UTF-8 byte order of key, counted together against the limit. */
+  entries: Array<{ object: ObjectVersion } | { prefix: string }>;
+  isTruncated: boolean;
+  /** The last key or common prefix returned, for the next page's `after` (set when truncated). */
+  next?: string;
+}
+
+export type PutCondition = {
+  /** If-None-Match: * -- only when the key does not exist. */
+  ifNoneMatch?: boolean;
+  /** If-Match: the current ETag (without quotes) must equal this. */
+  ifMatch?: string;
+};
+
+export type PutOutcome =
+  | { status: 'ok'; previous?: ObjectVersion }
+  | { status: 'precondition-failed' }
+  /** If-Match on a key that does not exist. */
+  | { status: 'missing' };
+
+export interface MultipartUpload {
+  uploadId: string;
+  bucket: string;
+  key: string;
+  initiated: Date;
+  owner: string;
+  storageClass: string;
+  contentHeaders: Record<string, string>;
+  userMetadata: Record<string, string>;
+  checksumAlgorithm?: ChecksumAlgorithm;
+  checksumType?: 'FULL_OBJECT' | 'COMPOSITE';
+}
+
+export interface UploadPart extends ObjectPart {
+  lastModified: Date;
+}
+
+export interface UploadListOptions {
+  prefix: string;
+  delimiter?: string;
+  /** Exclusive start, as S3's key-marker + upload-id-marker. */
+  keyMarker?: string;
+  uploadIdMarker?: string;
+  limit: number;
+}
+
+export interface UploadListPage {
+  entries: Array<{ upload: MultipartUpload } | { prefix: string }>;
+  isTruncated: boolean;
+  nextKeyMarker?: string;
+  nextUploadIdMarker?: string;
+}
+
+export interface MetaStore {
+  // Buckets
+  /** 'exists' when a bucket of that name exists already (whoever owns it). */
+  createBucket(bucket: Bucket): Promise<'created' | 'exists'>;
+  getBucket(name: string): Promise<Bucket | undefined>;
+  /** Buckets of one owner (all when owner is undefined), by name. */
+  listBuckets(owner?: string): Promise<Bucket[]>;
+  /** Refuses while any object exists; drops pending uploads and returns their parts' locators. */
+  deleteBucket(name: string): Promise<{ status: 'deleted'; orphanLocators: string[] } | { status: 'not-empty' } | { status: 'missing' }>;
+
+  // Objects
+  getObject(bucket: string, key: string): Promise<ObjectVersion | undefined>;
+  /** Atomically checks the condition and replaces the current version; returns the one replaced. */
+  putObject(object: ObjectVersion, condition?: PutCondition): Promise<PutOutcome>;
+  /** Removes the current version; returns it (undefined when there was none). */
+  deleteObject(bucket: string, key: string): Promise<ObjectVersion | undefined>;
+  listObjects(bucket: string, options: ListOptions): Promise<ListPage>;
+
+  // Multipart uploads
+  createUpload(upload: MultipartUpload): Promise<void>;
+  getUpload(bucket: string, key: string, uploadId: string): Promise<MultipartUpload | undefined>;
+  /** Adds or replaces a part; returns the replaced part. Fails with 'missing' if the upload is gone. */
+  putPart(uploadId: string, part: UploadPart): Promise<{ status: 'ok'; previous?: UploadPart } | { status: 'missing' }>;
+  /** Parts by number after `afterNumber` (exclusive), at most `limit`. */
+  listParts(uploadId: string, afterNumber: number, limit: number): Promise<UploadPart[]>;
+  listUploads(bucket: string, options: UploadListOptions): Promise<UploadListPage>;
+  /**
+   * Atomically: the upload must still exist; it and all its parts are removed and `object` becomes the
+   * current version. Returns the replaced version and the parts that `object` does not use.
+   */
+  completeUpload(uploadId: string, object: ObjectVersion, condition?: PutCondition): Promise<
+    | { status: 'ok'; previous?: ObjectVersion; unusedParts: UploadPart[] }
+    | { status: 'missing' }
+    | { status: 'precondition-failed' }
+  >;
+  /** Removes the upload and its parts; returns the parts (their data is then deleted), or undefined if it was gone. */
+  abortUpload(uploadId: string): Promise<UploadPart[] | undefined>;
+  /** Uploads initiated before the given time, for expiry. */
+  listUploadsInitiatedBefore(time: Date, limit: number): Promise<MultipartUpload[]>;
+
+  close(): Promise<void>;
+}
