@@ -1,0 +1,48 @@
+import type { ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type { S3Error, S3Response } from '../s3/index.ts';
+import { doc, el } from '../s3/index.ts';
+
+/** Sends a handler's response; a stream body is piped with back-pressure. */
+export async function sendResponse(res: ServerResponse, r: S3Response, head: boolean): Promise<void> {
+  res.statusCode = r.status;
+  for (const [name, value] of Object.entries(r.headers ?? {})) res.setHeader(name, value);
+  const body = r.body;
+  if (body === undefined) {
+    if (!res.hasHeader('content-length') && r.status !== 304 && r.status !== 204) res.setHeader('content-length', 0);
+    res.end();
+    return;
+  }
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    if (typeof body === 'string') res.setHeader('content-type', 'application/xml');
+    res.setHeader('content-length', bytes.length);
+    res.end(head ? undefined : bytes);
+    return;
+  }
+  if (head) {
+    (body as Readable).destroy();
+    res.end();
+    return;
+  }
+  await pipeline(body as Readable, res);
+}
+
+/** An S3 error as the XML document (or bare status, for HEAD) Amazon S3 sends. */
+export function sendError(res: ServerResponse, err: S3Error, requestId: string, resource: string, head: boolean): void {
+  res.statusCode = err.status;
+  for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
+  if (err.status === 304 || head) {
+    res.end();
+    return;
+  }
+  const extra = Object.entries(err.fields).map(([k, v]) => el(k, v)).join('');
+  const xml = doc('Error', `${el('Code', err.code)}${el('Message', err.message)}${extra}${el('Resource', resource)}${el('RequestId', requestId)}`)
+    // S3 error documents carry no namespace.
+    .replace(' xmlns="http://s3.amazonaws.com/doc/2006-03-01/"', '');
+  const bytes = Buffer.from(xml, 'utf8');
+  res.setHeader('content-type', 'application/xml');
+  res.setHeader('content-length', bytes.length);
+  res.end(bytes);
+}

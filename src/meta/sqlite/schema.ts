@@ -1,0 +1,122 @@
+// Connection settings and schema migrations of the SQLite MetaStore.
+//
+// The schema version is `PRAGMA user_version`: MIGRATIONS[i] takes a database from version i to
+// i + 1. Never edit a released migration; append a new one.
+
+import type { DatabaseSync } from 'node:sqlite';
+
+/**
+ * Text columns use the default BINARY collation: memcmp of their UTF-8 bytes, which is the S3 key
+ * order. Every bound a query compares them with is text too (a BLOB sorts after any TEXT).
+ * Times are INTEGER milliseconds since the epoch; records (headers, metadata, part lists) are JSON.
+ * `objects` and `parts` are WITHOUT ROWID: rows live in key order, so a listing reads consecutive
+ * pages and a point lookup is one b-tree descent.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE buckets (
+    name        TEXT NOT NULL PRIMARY KEY,
+    owner       TEXT NOT NULL,
+    region      TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX buckets_by_owner ON buckets (owner, name);
+
+  CREATE TABLE objects (
+    bucket              TEXT NOT NULL REFERENCES buckets (name),
+    key                 TEXT NOT NULL,
+    version_id          TEXT NOT NULL,
+    size                INTEGER NOT NULL,
+    etag                TEXT NOT NULL,
+    last_modified       INTEGER NOT NULL,
+    storage_class       TEXT NOT NULL,
+    owner               TEXT NOT NULL,
+    content_headers     TEXT NOT NULL,
+    user_metadata       TEXT NOT NULL,
+    checksum_algorithm  TEXT,
+    checksum_value      TEXT,
+    checksum_type       TEXT,
+    locator             TEXT NOT NULL,
+    parts               TEXT,
+    PRIMARY KEY (bucket, key)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE uploads (
+    upload_id           TEXT NOT NULL PRIMARY KEY,
+    bucket              TEXT NOT NULL REFERENCES buckets (name),
+    key                 TEXT NOT NULL,
+    initiated           INTEGER NOT NULL,
+    owner               TEXT NOT NULL,
+    storage_class       TEXT NOT NULL,
+    content_headers     TEXT NOT NULL,
+    user_metadata       TEXT NOT NULL,
+    checksum_algorithm  TEXT,
+    checksum_type       TEXT
+  ) STRICT;
+  CREATE INDEX uploads_by_key ON uploads (bucket, key, initiated, upload_id);
+  CREATE INDEX uploads_by_time ON uploads (initiated, upload_id);
+
+  CREATE TABLE parts (
+    upload_id           TEXT NOT NULL REFERENCES uploads (upload_id),
+    number              INTEGER NOT NULL,
+    size                INTEGER NOT NULL,
+    etag                TEXT NOT NULL,
+    checksum_algorithm  TEXT,
+    checksum_value      TEXT,
+    checksum_type       TEXT,
+    locator             TEXT NOT NULL,
+    last_modified       INTEGER NOT NULL,
+    PRIMARY KEY (upload_id, number)
+  ) STRICT, WITHOUT ROWID;
+  `,
+];
+
+/** The schema version this code writes and reads. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Milliseconds a connection waits for another one's write lock before failing with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Settings of every connection.
+ * - WAL: readers never block the writer, and a commit appends to one file.
+ * - synchronous=FULL: in WAL mode, NORMAL syncs the WAL only at checkpoints, so a power loss can
+ *   drop commits that were acknowledged; FULL syncs the WAL at every commit. An S3 PUT is answered
+ *   after its commit, so each acknowledged write must survive (architecture invariant 3).
+ * - foreign_keys: objects and uploads cannot outlive their bucket, nor parts their upload.
+ * - page_size 8 KiB (only takes effect on a new file): more keys per page for listings.
+ */
+export function configure(db: DatabaseSync): void {
+  db.exec('PRAGMA page_size = 8192');
+  const mode = db.prepare('PRAGMA journal_mode = WAL').get()?.journal_mode;
+  if (mode !== 'wal' && mode !== 'memory') throw new Error(`SQLite could not enter WAL mode (journal_mode=${String(mode)})`);
+  db.exec(`
+    PRAGMA synchronous = FULL;
+    PRAGMA foreign_keys = ON;
+    PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};
+    PRAGMA cache_size = -32768;
+    PRAGMA temp_store = MEMORY;
+    PRAGMA journal_size_limit = 67108864;
+  `);
+}
+
+/** Brings the schema to SCHEMA_VERSION; refuses a database written by a newer version. */
+export function migrate(db: DatabaseSync): void {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const version = userVersion(db);
+    if (version > SCHEMA_VERSION) {
+      throw new Error(`metadata schema version ${version} is newer than this program's (${SCHEMA_VERSION})`);
+    }
+    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    if (version !== SCHEMA_VERSION) db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec('COMMIT');
+  } catch (err) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+export function userVersion(db: DatabaseSync): number {
+  return Number(db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
+}

@@ -1,0 +1,76 @@
+// Every statement of the SQLite MetaStore, prepared once per connection and reused.
+
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import {
+  BUCKET_COLUMNS,
+  OBJECT_COLUMNS,
+  OBJECT_VALUES,
+  PART_COLUMNS,
+  PART_VALUES,
+  UPLOAD_COLUMNS,
+  UPLOAD_VALUES,
+} from './rows.ts';
+
+/**
+ * Range scans in key order, indexed by scanIndex(): the lower bound is `key > ?` or `key >= ?`,
+ * and the upper bound `key < ?` is present unless the listing has no prefix.
+ */
+export type RangeScans = readonly [StatementSync, StatementSync, StatementSync, StatementSync];
+
+export function scanIndex(inclusive: boolean, bounded: boolean): 0 | 1 | 2 | 3 {
+  return ((inclusive ? 1 : 0) + (bounded ? 2 : 0)) as 0 | 1 | 2 | 3;
+}
+
+function rangeScans(db: DatabaseSync, select: string, order: string): RangeScans {
+  const make = (lower: string, upper: string) => db.prepare(`${select} AND key ${lower} ?${upper} ORDER BY ${order}`);
+  return [make('>', ''), make('>=', ''), make('>', ' AND key < ?'), make('>=', ' AND key < ?')];
+}
+
+export function prepareStatements(db: DatabaseSync) {
+  const p = (sql: string) => db.prepare(sql);
+  return {
+    begin: p('BEGIN IMMEDIATE'),
+    beginRead: p('BEGIN DEFERRED'),
+    commit: p('COMMIT'),
+    rollback: p('ROLLBACK'),
+
+    insertBucket: p(`INSERT INTO buckets (${BUCKET_COLUMNS}) VALUES ($name, $owner, $region, $created_at) ON CONFLICT (name) DO NOTHING`),
+    getBucket: p(`SELECT ${BUCKET_COLUMNS} FROM buckets WHERE name = ?`),
+    listAllBuckets: p(`SELECT ${BUCKET_COLUMNS} FROM buckets ORDER BY name`),
+    listOwnerBuckets: p(`SELECT ${BUCKET_COLUMNS} FROM buckets WHERE owner = ? ORDER BY name`),
+    anyObject: p('SELECT 1 AS found FROM objects WHERE bucket = ? LIMIT 1'),
+    bucketPartLocators: p(
+      'SELECT p.locator FROM uploads u JOIN parts p ON p.upload_id = u.upload_id WHERE u.bucket = ? ORDER BY u.upload_id, p.number',
+    ),
+    deleteBucketParts: p('DELETE FROM parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket = ?)'),
+    deleteBucketUploads: p('DELETE FROM uploads WHERE bucket = ?'),
+    deleteBucket: p('DELETE FROM buckets WHERE name = ?'),
+
+    getObject: p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?`),
+    putObject: p(`INSERT OR REPLACE INTO objects (${OBJECT_COLUMNS}) VALUES (${OBJECT_VALUES})`),
+    deleteObject: p(`DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING ${OBJECT_COLUMNS}`),
+    scanObjects: rangeScans(db, `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ?`, 'key'),
+
+    insertUpload: p(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (${UPLOAD_VALUES})`),
+    getUpload: p(`SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE upload_id = ?`),
+    deleteUpload: p('DELETE FROM uploads WHERE upload_id = ?'),
+    scanUploads: rangeScans(db, `SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE bucket = ?`, 'key, initiated, upload_id'),
+    /** Uploads of one key after a known upload (by initiation time, then id). */
+    scanKeyUploadsAfter: p(
+      `SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE bucket = ? AND key = ? AND (initiated, upload_id) > (?, ?) ORDER BY initiated, upload_id`,
+    ),
+    /** Uploads of one key whose id sorts after an upload-id-marker that no longer exists. */
+    scanKeyUploadsAfterId: p(
+      `SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE bucket = ? AND key = ? AND upload_id > ? ORDER BY initiated, upload_id`,
+    ),
+    uploadsBefore: p(`SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE initiated < ? ORDER BY initiated, upload_id LIMIT ?`),
+
+    getPart: p(`SELECT ${PART_COLUMNS} FROM parts WHERE upload_id = ? AND number = ?`),
+    putPart: p(`INSERT OR REPLACE INTO parts (upload_id, ${PART_COLUMNS}) VALUES (${PART_VALUES})`),
+    listParts: p(`SELECT ${PART_COLUMNS} FROM parts WHERE upload_id = ? AND number > ? ORDER BY number LIMIT ?`),
+    allParts: p(`SELECT ${PART_COLUMNS} FROM parts WHERE upload_id = ? ORDER BY number`),
+    deleteParts: p('DELETE FROM parts WHERE upload_id = ?'),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;

@@ -1,0 +1,333 @@
+// The embedded MetaStore: one SQLite file (node:sqlite, WAL), see schema.ts for its settings.
+//
+// node:sqlite is synchronous, and no method awaits between its statements, so each method runs
+// whole before any other call on this store starts. Multi-statement writes still run inside
+// BEGIN IMMEDIATE ... COMMIT so that they are atomic on disk and against other connections to the
+// same file; multi-query listings read one snapshot inside a read transaction.
+
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLOutputValue } from 'node:sqlite';
+import { checkText, NoSuchBucketError } from '../errors.ts';
+import { ListingCursor, type Bound } from '../listing.ts';
+import type {
+  Bucket,
+  ListOptions,
+  ListPage,
+  MetaStore,
+  MultipartUpload,
+  ObjectVersion,
+  PutCondition,
+  PutOutcome,
+  UploadListOptions,
+  UploadListPage,
+  UploadPart,
+} from '../types.ts';
+import {
+  bucketFrom,
+  bucketParams,
+  objectFrom,
+  objectParams,
+  partFrom,
+  partParams,
+  uploadFrom,
+  uploadParams,
+} from './rows.ts';
+import { configure, migrate } from './schema.ts';
+import { prepareStatements, scanIndex, type Statements } from './statements.ts';
+
+type Row = Record<string, SQLOutputValue>;
+
+/** SQLITE_CONSTRAINT_FOREIGNKEY: a write named a bucket (or upload) that does not exist. */
+const FOREIGN_KEY_FAILED = 787;
+
+export class SqliteMetaStore implements MetaStore {
+  private readonly db: DatabaseSync;
+  private readonly q: Statements;
+  private readonly counters = { rowsRead: 0, queries: 0 };
+
+  private constructor(db: DatabaseSync) {
+    this.db = db;
+    this.q = prepareStatements(db);
+  }
+
+  /** Opens (creating or migrating) the database at `path`; ':memory:' gives a private in-memory one. */
+  static async open(path: string): Promise<SqliteMetaStore> {
+    if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
+    const db = new DatabaseSync(path);
+    try {
+      configure(db);
+      migrate(db);
+      return new SqliteMetaStore(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  /** Rows and queries read by listObjects/listUploads scans since open (see MetaStore). */
+  debugCounters(): { rowsRead: number; queries: number } {
+    return { ...this.counters };
+  }
+
+  // Buckets
+
+  async createBucket(bucket: Bucket): Promise<'created' | 'exists'> {
+    const { changes } = this.q.insertBucket.run(bucketParams(bucket));
+    return changes === 1 ? 'created' : 'exists';
+  }
+
+  async getBucket(name: string): Promise<Bucket | undefined> {
+    const row = this.q.getBucket.get(name);
+    return row ? bucketFrom(row) : undefined;
+  }
+
+  async listBuckets(owner?: string): Promise<Bucket[]> {
+    const rows = owner === undefined ? this.q.listAllBuckets.all() : this.q.listOwnerBuckets.all(owner);
+    return rows.map(bucketFrom);
+  }
+
+  async deleteBucket(
+    name: string,
+  ): Promise<{ status: 'deleted'; orphanLocators: string[] } | { status: 'not-empty' } | { status: 'missing' }> {
+    return this.write(() => {
+      if (!this.q.getBucket.get(name)) return { status: 'missing' as const };
+      if (this.q.anyObject.get(name)) return { status: 'not-empty' as const };
+      const orphanLocators = this.q.bucketPartLocators.all(name).map((r) => r.locator as string);
+      this.q.deleteBucketParts.run(name);
+      this.q.deleteBucketUploads.run(name);
+      this.q.deleteBucket.run(name);
+      return { status: 'deleted' as const, orphanLocators };
+    });
+  }
+
+  // Objects
+
+  async getObject(bucket: string, key: string): Promise<ObjectVersion | undefined> {
+    checkText('key', key);
+    const row = this.q.getObject.get(bucket, key);
+    return row ? objectFrom(row) : undefined;
+  }
+
+  async putObject(object: ObjectVersion, condition?: PutCondition): Promise<PutOutcome> {
+    checkText('key', object.key);
+    const params = objectParams(object);
+    return this.write((): PutOutcome => {
+      const previous = this.currentObject(object.bucket, object.key);
+      const refused = refusal(previous, condition);
+      if (refused) return { status: refused };
+      this.insertObject(object.bucket, params);
+      return previous ? { status: 'ok', previous } : { status: 'ok' };
+    });
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<ObjectVersion | undefined> {
+    checkText('key', key);
+    const row = this.q.deleteObject.get(bucket, key);
+    return row ? objectFrom(row) : undefined;
+  }
+
+  async listObjects(bucket: string, options: ListOptions): Promise<ListPage> {
+    checkListing(options.prefix, options.delimiter, options.after);
+    const cursor = new ListingCursor<Row>(options);
+    this.read(() => this.scan(this.q.scanObjects, bucket, cursor, cursor.start()));
+    const { entries, isTruncated } = cursor.page();
+    const page: ListPage = {
+      entries: entries.map((e) => ('prefix' in e ? { prefix: e.prefix } : { object: objectFrom(e.row) })),
+      isTruncated,
+    };
+    if (isTruncated) {
+      const last = entries[entries.length - 1]!;
+      page.next = 'prefix' in last ? last.prefix : last.key;
+    }
+    return page;
+  }
+
+  // Multipart uploads
+
+  async createUpload(upload: MultipartUpload): Promise<void> {
+    checkText('key', upload.key);
+    this.insertOrNoBucket(upload.bucket, () => this.q.insertUpload.run(uploadParams(upload)));
+  }
+
+  async getUpload(bucket: string, key: string, uploadId: string): Promise<MultipartUpload | undefined> {
+    const row = this.q.getUpload.get(uploadId);
+    if (!row || row.bucket !== bucket || row.key !== key) return undefined;
+    return uploadFrom(row);
+  }
+
+  async putPart(uploadId: string, part: UploadPart): Promise<{ status: 'ok'; previous?: UploadPart } | { status: 'missing' }> {
+    const params = partParams(uploadId, part);
+    return this.write(() => {
+      if (!this.q.getUpload.get(uploadId)) return { status: 'missing' as const };
+      const row = this.q.getPart.get(uploadId, part.number);
+      this.q.putPart.run(params);
+      return row ? { status: 'ok' as const, previous: partFrom(row) } : { status: 'ok' as const };
+    });
+  }
+
+  async listParts(uploadId: string, afterNumber: number, limit: number): Promise<UploadPart[]> {
+    return this.q.listParts.all(uploadId, afterNumber, Math.max(0, limit)).map(partFrom);
+  }
+
+  async listUploads(bucket: string, options: UploadListOptions): Promise<UploadListPage> {
+    const keyMarker = options.keyMarker === '' ? undefined : options.keyMarker;
+    checkListing(options.prefix, options.delimiter, keyMarker);
+    const cursor = new ListingCursor<Row>({ prefix: options.prefix, delimiter: options.delimiter, after: keyMarker, limit: options.limit });
+    this.read(() => {
+      let bound = cursor.start();
+      // S3: with a key-marker, an upload-id-marker also lists the key-marker's own uploads after it
+      // (unless that key rolls up into a common prefix, which start() then skips as a whole).
+      const idMarker = options.uploadIdMarker;
+      if (bound && keyMarker !== undefined && idMarker !== undefined && idMarker !== '' && !bound.inclusive && bound.key === keyMarker) {
+        this.counters.queries++;
+        const marker = this.q.getUpload.get(idMarker);
+        const rows =
+          marker && marker.bucket === bucket && marker.key === keyMarker
+            ? this.q.scanKeyUploadsAfter.iterate(bucket, keyMarker, marker.initiated, idMarker)
+            : this.q.scanKeyUploadsAfterId.iterate(bucket, keyMarker, idMarker);
+        if (!this.feed(rows, cursor)) bound = cursor.resume();
+      }
+      this.scan(this.q.scanUploads, bucket, cursor, bound);
+    });
+    const { entries, isTruncated } = cursor.page();
+    const page: UploadListPage = {
+      entries: entries.map((e) => ('prefix' in e ? { prefix: e.prefix } : { upload: uploadFrom(e.row) })),
+      isTruncated,
+    };
+    if (isTruncated) {
+      const last = entries[entries.length - 1]!;
+      if ('prefix' in last) {
+        page.nextKeyMarker = last.prefix;
+      } else {
+        page.nextKeyMarker = last.key;
+        page.nextUploadIdMarker = last.row.upload_id as string;
+      }
+    }
+    return page;
+  }
+
+  async completeUpload(
+    uploadId: string,
+    object: ObjectVersion,
+    condition?: PutCondition,
+  ): Promise<
+    | { status: 'ok'; previous?: ObjectVersion; unusedParts: UploadPart[] }
+    | { status: 'missing' }
+    | { status: 'precondition-failed' }
+  > {
+    checkText('key', object.key);
+    const params = objectParams(object);
+    return this.write(() => {
+      const upload = this.q.getUpload.get(uploadId);
+      if (!upload || upload.bucket !== object.bucket || upload.key !== object.key) return { status: 'missing' as const };
+      const previous = this.currentObject(object.bucket, object.key);
+      // If-Match on a key that does not exist fails the completion like any other precondition.
+      if (refusal(previous, condition)) return { status: 'precondition-failed' as const };
+      const used = new Set(object.parts ? object.parts.map((p) => p.locator) : [object.locator]);
+      const unusedParts = this.q.allParts.all(uploadId).map(partFrom).filter((p) => !used.has(p.locator));
+      this.q.deleteParts.run(uploadId);
+      this.q.deleteUpload.run(uploadId);
+      this.insertObject(object.bucket, params);
+      return previous ? { status: 'ok' as const, previous, unusedParts } : { status: 'ok' as const, unusedParts };
+    });
+  }
+
+  async abortUpload(uploadId: string): Promise<UploadPart[] | undefined> {
+    return this.write(() => {
+      if (!this.q.getUpload.get(uploadId)) return undefined;
+      const parts = this.q.allParts.all(uploadId).map(partFrom);
+      this.q.deleteParts.run(uploadId);
+      this.q.deleteUpload.run(uploadId);
+      return parts;
+    });
+  }
+
+  async listUploadsInitiatedBefore(time: Date, limit: number): Promise<MultipartUpload[]> {
+    return this.q.uploadsBefore.all(time.getTime(), Math.max(0, limit)).map(uploadFrom);
+  }
+
+  // Helpers
+
+  private currentObject(bucket: string, key: string): ObjectVersion | undefined {
+    const row = this.q.getObject.get(bucket, key);
+    return row ? objectFrom(row) : undefined;
+  }
+
+  private insertObject(bucket: string, params: ReturnType<typeof objectParams>): void {
+    this.insertOrNoBucket(bucket, () => this.q.putObject.run(params));
+  }
+
+  private insertOrNoBucket(bucket: string, insert: () => unknown): void {
+    try {
+      insert();
+    } catch (err) {
+      if ((err as { errcode?: number }).errcode === FOREIGN_KEY_FAILED) throw new NoSuchBucketError(bucket);
+      throw err;
+    }
+  }
+
+  /** Runs the range scans a cursor asks for, from `bound` on, feeding it rows until it is done. */
+  private scan(scans: Statements['scanObjects'], bucket: string, cursor: ListingCursor<Row>, bound: Bound | undefined): void {
+    const upper = cursor.upper;
+    for (let b = bound; b; b = cursor.resume()) {
+      this.counters.queries++;
+      const statement = scans[scanIndex(b.inclusive, upper !== undefined)];
+      const rows = upper === undefined ? statement.iterate(bucket, b.key) : statement.iterate(bucket, b.key, upper);
+      this.feed(rows, cursor);
+    }
+  }
+
+  /** Feeds rows until the cursor stops them (false) or they run out (true). Rows are read lazily. */
+  private feed(rows: Iterable<Row>, cursor: ListingCursor<Row>): boolean {
+    for (const row of rows) {
+      this.counters.rowsRead++;
+      if (!cursor.add(row.key as string, row)) return false;
+    }
+    return true;
+  }
+
+  /** One write transaction: all of `fn`'s statements commit together, or none if it throws. */
+  private write<T>(fn: () => T): T {
+    this.q.begin.run();
+    try {
+      const result = fn();
+      this.q.commit.run();
+      return result;
+    } catch (err) {
+      if (this.db.isTransaction) this.q.rollback.run();
+      throw err;
+    }
+  }
+
+  /** One read transaction: every query of `fn` sees the same snapshot. */
+  private read(fn: () => void): void {
+    this.q.beginRead.run();
+    try {
+      fn();
+    } finally {
+      if (this.db.isTransaction) this.q.commit.run();
+    }
+  }
+}
+
+/** Why a write's condition refuses it against the current version, if it does. */
+function refusal(current: ObjectVersion | undefined, condition: PutCondition | undefined): 'precondition-failed' | 'missing' | undefined {
+  if (!condition) return undefined;
+  if (condition.ifMatch !== undefined) {
+    if (!current) return 'missing';
+    if (condition.ifMatch !== '*' && condition.ifMatch !== current.etag) return 'precondition-failed';
+  }
+  if (condition.ifNoneMatch && current) return 'precondition-failed';
+  return undefined;
+}
+
+function checkListing(prefix: string, delimiter: string | undefined, after: string | undefined): void {
+  checkText('prefix', prefix);
+  if (delimiter !== undefined) checkText('delimiter', delimiter);
+  if (after !== undefined) checkText('marker', after);
+}

@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { S3Error } from '../errors.ts';
+import { header, type S3Context, type S3Response } from '../context.ts';
+import { checkKey } from '../names.ts';
+import { requireBucket } from '../access.ts';
+import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from '../headers.ts';
+import { checkConditions } from '../conditions.ts';
+import { createHasher, parseAlgorithm } from '../checksums.ts';
+import { readObject } from '../object-data.ts';
+import { doc, el, isoDate } from '../xml.ts';
+import { commitObject, writeConditionFrom } from './object-put.ts';
+import type { Checksum, ObjectVersion } from '../../meta/index.ts';
+import type { ByteRange } from '../range.ts';
+
+export interface CopySource {
+  bucket: string;
+  key: string;
+  versionId?: string;
+}
+
+/** Parses x-amz-copy-source: `[/]bucket/key[?versionId=v]`, URL-encoded. */
+export function parseCopySource(value: string): CopySource {
+  let raw = value;
+  let versionId: string | undefined;
+  const q = raw.indexOf('?');
+  if (q >= 0) {
+    const params = new URLSearchParams(raw.slice(q + 1));
+    versionId = params.get('versionId') ?? undefined;
+    raw = raw.slice(0, q);
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source' });
+  }
+  if (decoded.startsWith('/')) decoded = decoded.slice(1);
+  const slash = decoded.indexOf('/');
+  if (slash <= 0 || slash === decoded.length - 1) {
+    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source' });
+  }
+  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), versionId };
+}
+
+/** The readable current version named by x-amz-copy-source, its copy-source conditions checked. */
+export async function requireCopySource(ctx: S3Context): Promise<ObjectVersion> {
+  const src = parseCopySource(header(ctx, 'x-amz-copy-source')!);
+  checkKey(src.key);
+  await requireBucket(ctx, src.bucket);
+  const obj = await ctx.meta.getObject(src.bucket, src.key);
+  if (src.versionId !== undefined && src.versionId !== 'null') throw new S3Error('NoSuchVersion', undefined, { Key: src.key, VersionId: src.versionId });
+  if (!obj) throw new S3Error('NoSuchKey', undefined, { Key: src.key });
+  checkConditions(ctx.headers, obj, 'x-amz-copy-source-');
+  return obj;
+}
+
+/** Streams (a range of) a stored object into new data, computing its MD5 and optional checksum. */
+export async function copyData(ctx: S3Context, source: ObjectVersion, range: ByteRange | undefined, checksumAlg?: Checksum['algorithm']) {
+  const md5 = createHash('md5');
+  const hasher = checksumAlg ? createHasher(checksumAlg) : undefined;
+  async function* digesting(): AsyncIterable<Buffer> {
+    for await (const chunk of readObject(ctx.engine, source, range)) {
+      md5.update(chunk);
+      hasher?.update(chunk);
+      yield chunk;
+    }
+  }
+  const written = await ctx.engine.write(digesting());
+  const checksum: Checksum | undefined = hasher && checksumAlg ? { algorithm: checksumAlg, value: await hasher.digest(), type: 'FULL_OBJECT' } : undefined;
+  return { locator: written.locator, size: written.size, md5: md5.digest('hex'), checksum };
+}
+
+export async function copyObject(ctx: S3Context): Promise<S3Response> {
+  const key = ctx.key!;
+  checkKey(key);
+  await requireBucket(ctx);
+  const source = await requireCopySource(ctx);
+  const directive = (header(ctx, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
+  if (directive !== 'COPY' && directive !== 'REPLACE') {
+    throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
+  }
+  const storageClass = header(ctx, 'x-amz-storage-class') !== undefined ? storageClassFrom(ctx.headers) : source.storageClass;
+  const sameObject = source.bucket === ctx.bucket && source.key === key;
+  if (sameObject && directive === 'COPY' && header(ctx, 'x-amz-storage-class') === undefined) {
+    throw new S3Error(
+      'InvalidRequest',
+      "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+    );
+  }
+  const condition = writeConditionFrom(ctx);
+  const algHeader = header(ctx, 'x-amz-checksum-algorithm');
+  const checksumAlg = algHeader !== undefined ? parseAlgorithm(algHeader) : source.checksum?.type === 'FULL_OBJECT' ? source.checksum.algorithm : undefined;
+  const replace = directive === 'REPLACE';
+  const contentHeaders = replace ? contentHeadersFrom(ctx.headers) : source.contentHeaders;
+  const userMetadata = replace ? userMetadataFrom(ctx.headers) : source.userMetadata;
+
+  const copied = await copyData(ctx, source, undefined, checksumAlg);
+  const obj: ObjectVersion = {
+    bucket: ctx.bucket!,
+    key,
+    versionId: 'null',
+    size: copied.size,
+    etag: copied.md5,
+    lastModified: new Date(),
+    storageClass,
+    owner: ctx.principal.accountId,
+    contentHeaders,
+    userMetadata,
+    checksum: copied.checksum,
+    locator: copied.locator,
+  };
+  await commitObject(ctx, obj, condition);
+  const checksumEl = obj.checksum ? el(`Checksum${obj.checksum.algorithm}`, obj.checksum.value) + el('ChecksumType', obj.checksum.type) : '';
+  return {
+    status: 200,
+    body: doc('CopyObjectResult', `${el('LastModified', isoDate(obj.lastModified))}${el('ETag', `"${obj.etag}"`)}${checksumEl}`),
+  };
+}

@@ -1,0 +1,77 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { S3Error } from './errors.ts';
+import type { ObjectVersion } from '../meta/index.ts';
+
+/** Content headers S3 keeps with an object and returns on GET/HEAD. */
+export const CONTENT_HEADERS = [
+  'content-type',
+  'content-encoding',
+  'content-disposition',
+  'content-language',
+  'cache-control',
+  'expires',
+] as const;
+
+const MAX_USER_METADATA = 2048;
+
+function single(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+export function contentHeadersFrom(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of CONTENT_HEADERS) {
+    const v = single(headers[name]);
+    if (v !== undefined) out[name] = v;
+  }
+  // aws-chunked is the transfer framing, not the object's encoding.
+  if (out['content-encoding'] !== undefined) {
+    const kept = out['content-encoding'].split(',').map((s) => s.trim()).filter((s) => s !== '' && s !== 'aws-chunked');
+    if (kept.length) out['content-encoding'] = kept.join(',');
+    else delete out['content-encoding'];
+  }
+  return out;
+}
+
+/** x-amz-meta-* headers, names lower-cased without the prefix; at most 2 KB as S3. */
+export function userMetadataFrom(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  let size = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    if (!name.startsWith('x-amz-meta-')) continue;
+    const key = name.slice('x-amz-meta-'.length);
+    const v = single(value) ?? '';
+    out[key] = v;
+    size += Buffer.byteLength(key) + Buffer.byteLength(v);
+  }
+  if (size > MAX_USER_METADATA) throw new S3Error('MetadataTooLarge');
+  return out;
+}
+
+export function httpDate(d: Date): string {
+  return d.toUTCString();
+}
+
+/** Headers describing an object on GET/HEAD (without length/range, which the caller sets). */
+export function objectHeaders(obj: ObjectVersion): Record<string, string> {
+  const h: Record<string, string> = {
+    etag: `"${obj.etag}"`,
+    'last-modified': httpDate(obj.lastModified),
+    'accept-ranges': 'bytes',
+    'content-type': 'binary/octet-stream',
+  };
+  for (const [name, value] of Object.entries(obj.contentHeaders)) h[name] = value;
+  for (const [name, value] of Object.entries(obj.userMetadata)) h[`x-amz-meta-${name}`] = value;
+  if (obj.storageClass !== 'STANDARD') h['x-amz-storage-class'] = obj.storageClass;
+  return h;
+}
+
+const STORAGE_CLASSES = new Set(['STANDARD', 'ARCHIVE', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR']);
+
+/** x-amz-storage-class: STANDARD by default; unknown classes are InvalidStorageClass. */
+export function storageClassFrom(headers: IncomingHttpHeaders): string {
+  const v = single(headers['x-amz-storage-class']);
+  if (v === undefined || v === '') return 'STANDARD';
+  if (!STORAGE_CLASSES.has(v)) throw new S3Error('InvalidStorageClass');
+  return v;
+}
