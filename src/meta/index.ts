@@ -1,3 +1,4 @@
 // Public face of meta/: the MetaStore interface and its implementations.
 export type * from './types.ts';
 export { SqliteMetaStore } from './sqlite/store.ts';
+export { NoSuchBucketError } from './errors.ts';

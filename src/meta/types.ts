@@ -72,7 +72,7 @@ export interface ListPage {
 export type PutCondition = {
   /** If-None-Match: * -- only when the key does not exist. */
   ifNoneMatch?: boolean;
-  /** If-Match: the current ETag (without quotes) must equal this. */
+  /** If-Match: the current ETag (without quotes) must equal this; '*' matches any current version. */
   ifMatch?: string;
 };
 
@@ -102,7 +102,11 @@ export interface UploadPart extends ObjectPart {
 export interface UploadListOptions {
   prefix: string;
   delimiter?: string;
-  /** Exclusive start, as S3's key-marker + upload-id-marker. */
+  /**
+   * Exclusive start, as S3's key-marker + upload-id-marker. Uploads are ordered by key, then initiation
+   * time, then upload id. Without upload-id-marker: keys after key-marker. With it: also the uploads of
+   * key-marker after that upload (or, if it no longer exists, those whose id sorts after it).
+   */
   keyMarker?: string;
   uploadIdMarker?: string;
   limit: number;
@@ -115,6 +119,11 @@ export interface UploadListPage {
   nextUploadIdMarker?: string;
 }
 
+/**
+ * Keys, prefixes, delimiters and markers must be well-formed Unicode (no lone surrogates); methods
+ * throw a TypeError otherwise. Writes into a bucket that does not exist (putObject, createUpload,
+ * completeUpload) throw NoSuchBucketError (./errors.ts).
+ */
 export interface MetaStore {
   // Buckets
   /** 'exists' when a bucket of that name exists already (whoever owns it). */
@@ -144,6 +153,9 @@ export interface MetaStore {
   /**
    * Atomically: the upload must still exist; it and all its parts are removed and `object` becomes the
    * current version. Returns the replaced version and the parts that `object` does not use.
+   * 'missing' also when the upload belongs to another bucket or key than `object`. A refused condition
+   * (including If-Match on a key that does not exist) is 'precondition-failed' and keeps the upload.
+   * A part is used when `object.parts` holds its locator.
    */
   completeUpload(uploadId: string, object: ObjectVersion, condition?: PutCondition): Promise<
     | { status: 'ok'; previous?: ObjectVersion; unusedParts: UploadPart[] }
@@ -152,8 +164,15 @@ export interface MetaStore {
   >;
   /** Removes the upload and its parts; returns the parts (their data is then deleted), or undefined if it was gone. */
   abortUpload(uploadId: string): Promise<UploadPart[] | undefined>;
-  /** Uploads initiated before the given time, for expiry. */
+  /** Uploads initiated before the given time (oldest first, all buckets), for expiry. */
   listUploadsInitiatedBefore(time: Date, limit: number): Promise<MultipartUpload[]>;
+
+  /**
+   * Optional instrumentation for tests: rows read and queries run by listObjects/listUploads since
+   * open. Lets the contract check that listings seek past common prefixes instead of reading the keys
+   * under them.
+   */
+  debugCounters?(): { rowsRead: number; queries: number };
 
   close(): Promise<void>;
 }

@@ -89,3 +89,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
   };
 }
+
+/** A DNS lookup that sends every name (e.g. bucket.localhost) to 127.0.0.1, for virtual-host tests. */
+export function loopbackLookup(
+  _host: string,
+  options: { all?: boolean },
+  cb: (err: Error | null, address: string | Array<{ address: string; family: number }>, family?: number) => void,
+): void {
+  if (options.all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
+  else cb(null, '127.0.0.1', 4);
+}

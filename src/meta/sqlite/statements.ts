@@ -40,7 +40,7 @@ export function prepareStatements(db: DatabaseSync) {
     listOwnerBuckets: p(`SELECT ${BUCKET_COLUMNS} FROM buckets WHERE owner = ? ORDER BY name`),
     anyObject: p('SELECT 1 AS found FROM objects WHERE bucket = ? LIMIT 1'),
     bucketPartLocators: p(
-      'SELECT p.locator FROM uploads u JOIN parts p ON p.upload_id = u.upload_id WHERE u.bucket = ? ORDER BY u.upload_id, p.number',
+      'SELECT p.locator FROM uploads u JOIN parts p ON p.upload_id = u.upload_id WHERE u.bucket = ?',
     ),
     deleteBucketParts: p('DELETE FROM parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket = ?)'),
     deleteBucketUploads: p('DELETE FROM uploads WHERE bucket = ?'),

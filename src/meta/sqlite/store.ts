@@ -34,7 +34,7 @@ import {
   uploadParams,
 } from './rows.ts';
 import { configure, migrate } from './schema.ts';
-import { prepareStatements, scanIndex, type Statements } from './statements.ts';
+import { prepareStatements, scanIndex, type RangeScans, type Statements } from './statements.ts';
 
 type Row = Record<string, SQLOutputValue>;
 
@@ -272,7 +272,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   /** Runs the range scans a cursor asks for, from `bound` on, feeding it rows until it is done. */
-  private scan(scans: Statements['scanObjects'], bucket: string, cursor: ListingCursor<Row>, bound: Bound | undefined): void {
+  private scan(scans: RangeScans, bucket: string, cursor: ListingCursor<Row>, bound: Bound | undefined): void {
     const upper = cursor.upper;
     for (let b = bound; b; b = cursor.resume()) {
       this.counters.queries++;
