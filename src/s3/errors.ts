@@ -1,3 +1,5 @@
+import { NoSuchBucketError } from '../meta/errors.ts';
+
 // One error type for every S3 failure: thrown from anywhere (auth, handlers, streams),
 // rendered as S3 XML in one place (http/respond.ts).
 
@@ -79,6 +81,8 @@ export function isS3Error(e: unknown): e is S3Error {
 /** Any thrown value as an S3Error; unknown failures become InternalError (details stay in the log). */
 export function toS3Error(e: unknown): S3Error {
   if (e instanceof S3Error) return e;
+  // The bucket vanished between the handler's check and the metadata write.
+  if (e instanceof NoSuchBucketError) return new S3Error('NoSuchBucket', undefined, { BucketName: e.bucket });
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT') return new S3Error('ServiceUnavailable', 'The storage is full.');
   return new S3Error('InternalError');

@@ -27,5 +27,6 @@ export const MAX_KEY_BYTES = 1024;
 /** Keys are names, never paths: any UTF-8 up to 1024 bytes. */
 export function checkKey(key: string): void {
   if (key.length === 0) throw new S3Error('InvalidArgument', 'Object key must not be empty.');
+  if (!key.isWellFormed()) throw new S3Error('InvalidArgument', 'Object key is not valid UTF-8.');
   if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError', undefined, { Key: key.slice(0, 64) });
 }

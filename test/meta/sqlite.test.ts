@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, describe, it } from 'node:test';
+import { SqliteMetaStore } from '../../src/meta/index.ts';
+import { SCHEMA_VERSION } from '../../src/meta/sqlite/schema.ts';
+import { bucketRecord, metaStoreContract, objectRecord } from './contract.ts';
+
+const dirs: string[] = [];
+async function tempPath(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'oort-meta-'));
+  dirs.push(dir);
+  return join(dir, 'meta.db');
+}
+after(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+// Every commit of a file database is fsync'd, so the file run puts fewer keys under one prefix.
+metaStoreContract('SqliteMetaStore (file)', async () => SqliteMetaStore.open(await tempPath()), { manyKeys: 3000 });
+metaStoreContract('SqliteMetaStore (:memory:)', () => SqliteMetaStore.open(':memory:'));
+
+describe('SqliteMetaStore', () => {
+  it('persists across close and reopen', async () => {
+    const path = await tempPath();
+    const first = await SqliteMetaStore.open(path);
+    await first.createBucket(bucketRecord('b'));
+    const o = objectRecord('b', 'dir/ü', { parts: [{ number: 1, size: 3, etag: 'e'.repeat(32), locator: 'l1' }], locator: '' });
+    await first.putObject(o);
+    await first.createUpload({ uploadId: 'u1', bucket: 'b', key: 'k', initiated: new Date(1), owner: 'o', storageClass: 'STANDARD', contentHeaders: {}, userMetadata: {} });
+    await first.putPart('u1', { number: 1, size: 1, etag: 'a'.repeat(32), locator: 'p1', lastModified: new Date(2) });
+    await first.close();
+    await first.close(); // idempotent
+
+    const second = await SqliteMetaStore.open(path);
+    assert.deepEqual(await second.getBucket('b'), bucketRecord('b'));
+    assert.deepEqual(await second.getObject('b', 'dir/ü'), o);
+    assert.equal((await second.getUpload('b', 'k', 'u1'))?.uploadId, 'u1');
+    assert.deepEqual((await second.listParts('u1', 0, 10)).map((p) => p.locator), ['p1']);
+    await second.close();
+  });
+
+  it('records its schema version and runs in WAL mode with synchronous=FULL and foreign keys', async () => {
+    const path = await tempPath();
+    const store = await SqliteMetaStore.open(path);
+    const db = (store as unknown as { db: DatabaseSync }).db;
+    const pragma = (name: string) => Object.values(db.prepare(`PRAGMA ${name}`).get()!)[0];
+    assert.equal(pragma('user_version'), SCHEMA_VERSION);
+    assert.equal(pragma('journal_mode'), 'wal');
+    assert.equal(pragma('synchronous'), 2); // FULL
+    assert.equal(pragma('foreign_keys'), 1);
+    assert.ok(Number(pragma('busy_timeout')) > 0);
+    await store.close();
+    const again = await SqliteMetaStore.open(path); // an up-to-date schema opens as is
+    await again.close();
+  });
+
+  it('refuses a database written by a newer schema', async () => {
+    const path = await tempPath();
+    await (await SqliteMetaStore.open(path)).close();
+    const db = new DatabaseSync(path);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    await assert.rejects(SqliteMetaStore.open(path), /newer/);
+  });
+
+  it('stores keys as TEXT, so SQLite compares them as UTF-8 bytes', async () => {
+    const path = await tempPath();
+    const store = await SqliteMetaStore.open(path);
+    await store.createBucket(bucketRecord('b'));
+    await store.putObject(objectRecord('b', '\u{1F600}'));
+    await store.putObject(objectRecord('b', '\uFF61'));
+    await store.close();
+    const db = new DatabaseSync(path);
+    const rows = db.prepare('SELECT typeof(key) AS type, hex(key) AS hex FROM objects ORDER BY key').all();
+    db.close();
+    assert.deepEqual(rows.map((r) => [r.type, r.hex]), [['text', 'EFBDA1'], ['text', 'F09F9880']]);
+  });
+
+  it('two stores on one file see each other’s writes and conditions', async () => {
+    const path = await tempPath();
+    const a = await SqliteMetaStore.open(path);
+    const b = await SqliteMetaStore.open(path);
+    await a.createBucket(bucketRecord('b'));
+    assert.equal(await b.createBucket(bucketRecord('b')), 'exists');
+    const outcomes = await Promise.all([a, b, a, b].map((s, i) => s.putObject(objectRecord('b', 'k', { locator: `${i}` }), { ifNoneMatch: true })));
+    assert.equal(outcomes.filter((o) => o.status === 'ok').length, 1);
+    assert.deepEqual(await a.getObject('b', 'k'), await b.getObject('b', 'k'));
+    await a.close();
+    await b.close();
+  });
+
+  it('rejects keys that are not well-formed Unicode', async () => {
+    const store = await SqliteMetaStore.open(':memory:');
+    await store.createBucket(bucketRecord('b'));
+    await assert.rejects(store.putObject(objectRecord('b', 'a\uD800')), TypeError);
+    await assert.rejects(store.getObject('b', '\uDC00'), TypeError);
+    await assert.rejects(store.listObjects('b', { prefix: '\uD800', limit: 1 }), TypeError);
+    await store.close();
+  });
+});
