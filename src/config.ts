@@ -11,6 +11,8 @@ export interface ServerConfig {
   domains: string[];
   /** '-' for stdout, a file path, or 'off'. */
   accessLog: string;
+  /** Incomplete multipart uploads older than this (ms) are removed with their parts. */
+  uploadExpiryMs: number;
   rootAccessKey: string | undefined;
   rootSecretKey: string | undefined;
 }
@@ -28,6 +30,7 @@ export const SETTINGS: Setting[] = [
   { flag: 'data-dir', env: 'OORT_DATA_DIR', default: './.data', help: 'metadata database, object data and root credentials' },
   { flag: 'region', env: 'OORT_REGION', default: 'us-east-1', help: 'region name clients sign requests for' },
   { flag: 'domain', env: 'OORT_DOMAINS', default: 'localhost', help: 'comma-separated domains for virtual-hosted style (bucket.<domain>)' },
+  { flag: 'upload-expiry', env: 'OORT_UPLOAD_EXPIRY', default: '7d', help: 'remove incomplete multipart uploads after this age (e.g. 7d, 12h, 30m, 90s)' },
   { flag: 'access-log', env: 'OORT_ACCESS_LOG', default: '-', help: "access log: '-' (stdout), a file path, or 'off'" },
 ];
 
@@ -62,7 +65,17 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): Serve
     region: get('region'),
     domains: get('domain').split(',').map((d) => d.trim().toLowerCase()).filter(Boolean),
     accessLog: get('access-log'),
+    uploadExpiryMs: parseDuration(get('upload-expiry')),
     rootAccessKey: env.OORT_ROOT_ACCESS_KEY || undefined,
     rootSecretKey: env.OORT_ROOT_SECRET_KEY || undefined,
   };
+}
+
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90s`, `30m`, `12h`, `7d` to milliseconds. */
+export function parseDuration(value: string): number {
+  const m = /^(\d+)([smhd])$/.exec(value.trim());
+  if (!m) throw new Error(`invalid duration: ${value} (use e.g. 7d, 12h, 30m, 90s)`);
+  return Number(m[1]) * UNITS[m[2]!]!;
 }

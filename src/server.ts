@@ -10,6 +10,7 @@ import { Identity, loadRootCredentials, type RootCredentials } from './iam/index
 import { createGateway } from './http/gateway.ts';
 import { AccessLog } from './http/access-log.ts';
 import type { ServerConfig } from './config.ts';
+import { expireUploads } from './s3/upload-expiry.ts';
 
 export interface RunningServer {
   url: string;
@@ -52,6 +53,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     server.listen(config.port, config.address, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  // Sweep abandoned multipart uploads now and then (at most every hour, sooner for short expiries).
+  const sweep = () => {
+    expireUploads(meta, engine, config.uploadExpiryMs).catch((err) => console.error('upload expiry failed:', err));
+  };
+  sweep();
+  const sweeper = setInterval(sweep, Math.min(3_600_000, Math.max(1000, config.uploadExpiryMs / 4)));
+  sweeper.unref();
   const host = config.address.includes(':') ? `[${config.address}]` : config.address;
   return {
     url: `http://${host}:${port}`,
@@ -59,6 +67,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     root: credentials,
     rootCreated: created,
     async close() {
+      clearInterval(sweeper);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

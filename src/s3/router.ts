@@ -5,6 +5,15 @@ import { putObject } from './handlers/object-put.ts';
 import { getObject, headObject } from './handlers/object-get.ts';
 import { copyObject } from './handlers/object-copy.ts';
 import { deleteObject, deleteObjects } from './handlers/object-delete.ts';
+import {
+  abortMultipartUpload,
+  completeMultipartUpload,
+  createMultipartUpload,
+  listMultipartUploads,
+  listParts,
+  uploadPart,
+  uploadPartCopy,
+} from './handlers/multipart.ts';
 import { listObjectsV1, listObjectsV2, listObjectVersions } from './handlers/list-objects.ts';
 
 // Every S3 operation the gateway knows, and how a request (method, bucket?, key?, sub-resources)
@@ -25,7 +34,14 @@ export type Operation =
   | 'CopyObject'
   | 'GetObject'
   | 'HeadObject'
-  | 'DeleteObject';
+  | 'DeleteObject'
+  | 'CreateMultipartUpload'
+  | 'UploadPart'
+  | 'UploadPartCopy'
+  | 'CompleteMultipartUpload'
+  | 'AbortMultipartUpload'
+  | 'ListParts'
+  | 'ListMultipartUploads';
 
 export const HANDLERS: Record<Operation, Handler> = {
   ListBuckets: listBuckets,
@@ -43,6 +59,13 @@ export const HANDLERS: Record<Operation, Handler> = {
   GetObject: getObject,
   HeadObject: headObject,
   DeleteObject: deleteObject,
+  CreateMultipartUpload: createMultipartUpload,
+  UploadPart: uploadPart,
+  UploadPartCopy: uploadPartCopy,
+  CompleteMultipartUpload: completeMultipartUpload,
+  AbortMultipartUpload: abortMultipartUpload,
+  ListParts: listParts,
+  ListMultipartUploads: listMultipartUploads,
 };
 
 /** Query parameters that name a sub-resource (an operation of its own) rather than an option. */
@@ -82,6 +105,7 @@ export function resolveOperation(r: RouteInput): Operation {
         if (sub === 'location') return 'GetBucketLocation';
         if (sub === 'versioning') return 'GetBucketVersioning';
         if (sub === 'versions') return 'ListObjectVersions';
+        if (sub === 'uploads') return 'ListMultipartUploads';
         break;
       case 'HEAD':
         if (sub === undefined) return 'HeadBucket';
@@ -103,17 +127,24 @@ export function resolveOperation(r: RouteInput): Operation {
   switch (m) {
     case 'GET':
       if (sub === undefined || sub === 'partNumber') return 'GetObject';
+      if (sub === 'uploadId') return 'ListParts';
       break;
     case 'HEAD':
       if (sub === undefined || sub === 'partNumber') return 'HeadObject';
       break;
     case 'PUT':
       if (sub === undefined) return r.hasCopySource ? 'CopyObject' : 'PutObject';
+      if ((sub === 'partNumber' || sub === 'uploadId') && r.query.has('partNumber') && r.query.has('uploadId')) {
+        return r.hasCopySource ? 'UploadPartCopy' : 'UploadPart';
+      }
       break;
     case 'DELETE':
       if (sub === undefined) return 'DeleteObject';
+      if (sub === 'uploadId') return 'AbortMultipartUpload';
       break;
     case 'POST':
+      if (sub === 'uploads') return 'CreateMultipartUpload';
+      if (sub === 'uploadId') return 'CompleteMultipartUpload';
       break;
     default:
       throw new S3Error('MethodNotAllowed', undefined, { Method: m, ResourceType: 'OBJECT' });

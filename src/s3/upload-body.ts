@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { S3Error } from './errors.ts';
 import { header, type S3Context } from './context.ts';
 import { checksumRequestFrom, createHasher, verifyChecksum } from './checksums.ts';
-import type { Checksum } from '../meta/index.ts';
+import type { Checksum, ChecksumAlgorithm } from '../meta/index.ts';
 
 /** Largest single PUT (and part), as Amazon S3. */
 export const MAX_PUT_SIZE = 5 * 1024 ** 3;
@@ -25,12 +25,13 @@ function expectedMd5(ctx: S3Context): string | undefined {
 
 /**
  * Streams the request body into the engine while computing MD5 and the requested checksum,
- * then checks Content-MD5, the checksum (header or trailer) and the length. Data that fails a
+ * then checks Content-MD5, the checksum (header or trailer) and the length. `alwaysCompute` names
+ * an algorithm to compute even when the request carries none (multipart uploads need every part's). Data that fails a
  * check is deleted before the error is thrown, so nothing half-verified is ever committed.
  */
-export async function storeBody(ctx: S3Context): Promise<StoredBody> {
+export async function storeBody(ctx: S3Context, alwaysCompute?: ChecksumAlgorithm): Promise<StoredBody> {
   const md5Expected = expectedMd5(ctx);
-  const checksumReq = checksumRequestFrom(ctx.headers);
+  const checksumReq = checksumRequestFrom(ctx.headers) ?? (alwaysCompute ? { algorithm: alwaysCompute } : undefined);
   if (ctx.contentLength === undefined) throw new S3Error('MissingContentLength');
   if (ctx.contentLength > MAX_PUT_SIZE) throw new S3Error('EntityTooLarge');
 
