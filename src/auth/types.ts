@@ -18,6 +18,16 @@ export interface AuthInput {
   headers: IncomingHttpHeaders;
   /** The raw request body stream (may be aws-chunked). */
   body: Readable;
+  /**
+   * Optional: `req.rawHeaders` (name, value, name, value...). Lets SigV4/SigV2 join repeated header
+   * fields with ',' as clients sign them (Node's `headers` joins them with ', ').
+   */
+  rawHeaders?: string[];
+  /**
+   * Optional: the bucket named by the Host header in a virtual-hosted-style request
+   * (`bucket.s3.example.com`). SigV2 signs `/bucket/key`, so it needs it; SigV4 does not.
+   */
+  virtualHostBucket?: string;
 }
 
 export interface AuthOptions {

@@ -12,3 +12,14 @@ export async function expectS3Error(promise: Promise<unknown>, code: string, sta
   }
   assert.fail(`${note ?? ''} expected ${code}, but the call succeeded`);
 }
+
+/** Asserts that an SDK call fails with the given HTTP status (for bodiless answers such as 304). */
+export async function expectStatus(promise: Promise<unknown>, status: number): Promise<void> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.equal((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode, status);
+    return;
+  }
+  assert.fail(`expected HTTP ${status}, but the call succeeded`);
+}

@@ -34,7 +34,8 @@ after(() => server.stop());
 /** Deterministic bytes: part i filled with a pattern that differs per part and position. */
 function partBytes(i: number, size: number): Buffer {
   const b = Buffer.alloc(size);
-  for (let j = 0; j < size; j += 4) b.writeUInt32LE((i * 2654435761 + j) >>> 0, j);
+  for (let j = 0; j + 4 <= size; j += 4) b.writeUInt32LE((i * 2654435761 + j) >>> 0, j);
+  b.fill(i & 0xff, size - (size % 4));
   return b;
 }
 

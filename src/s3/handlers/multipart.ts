@@ -179,23 +179,28 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<S3Respons
   const requested = parseCompleteBody((await readSmallBody(ctx.body, 4 * 1024 * 1024)).toString('utf8'));
   const stored = await allParts(ctx, upload.uploadId);
 
+  // As S3: the order of the whole list first, then each part, then the sizes.
+  for (let i = 1; i < requested.length; i++) {
+    if (requested[i]!.number <= requested[i - 1]!.number) throw new S3Error('InvalidPartOrder');
+  }
   const parts: ObjectPart[] = [];
-  let size = 0;
-  for (let i = 0; i < requested.length; i++) {
-    const r = requested[i]!;
-    if (i > 0 && r.number <= requested[i - 1]!.number) throw new S3Error('InvalidPartOrder');
+  for (const r of requested) {
     const p = stored.get(r.number);
     if (!p || p.etag !== r.etag) {
-      throw new S3Error('InvalidPart', 'One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.', { UploadId: upload.uploadId, PartNumber: String(r.number), ETag: r.etag });
+      throw new S3Error('InvalidPart', "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.", { UploadId: upload.uploadId, PartNumber: String(r.number), ETag: r.etag });
     }
     const given = upload.checksumAlgorithm ? r.checksums[upload.checksumAlgorithm] : undefined;
     if (given !== undefined && p.checksum && given !== p.checksum.value) {
       throw new S3Error('InvalidPart', `The ${upload.checksumAlgorithm} checksum of part ${r.number} does not match.`, { PartNumber: String(r.number) });
     }
-    if (i < requested.length - 1 && p.size < MIN_PART_SIZE) {
-      throw new S3Error('EntityTooSmall', undefined, { ProposedSize: String(p.size), MinSizeAllowed: String(MIN_PART_SIZE), PartNumber: String(r.number), ETag: r.etag });
-    }
     parts.push({ number: p.number, size: p.size, etag: p.etag, checksum: p.checksum, locator: p.locator });
+  }
+  let size = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (i < parts.length - 1 && p.size < MIN_PART_SIZE) {
+      throw new S3Error('EntityTooSmall', undefined, { ProposedSize: String(p.size), MinSizeAllowed: String(MIN_PART_SIZE), PartNumber: String(p.number), ETag: p.etag });
+    }
     size += p.size;
   }
   if (size > MAX_OBJECT_SIZE) throw new S3Error('EntityTooLarge');
