@@ -30,7 +30,7 @@ export async function authenticate(input: AuthInput, lookup: CredentialLookup, o
   let mode: PayloadMode;
   const contentSha256 = headerValue(req, 'x-amz-content-sha256')?.trim();
   if (authorization) {
-    if (/^AWS4-HMAC-SHA256\s/.test(authorization)) {
+    if (/^AWS4-HMAC-SHA256(\s|$)/.test(authorization)) {
       const v4 = await verifyV4Header(req, authorization, lookup, opts);
       accessKeyId = v4.accessKeyId;
       mode = payloadMode(v4.payloadHash, v4.signing);

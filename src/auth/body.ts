@@ -31,7 +31,7 @@ function pipeThrough(raw: Readable, transform: Transform): Transform {
   raw.pipe(transform);
   finished(raw, (err) => {
     if (err && !transform.destroyed && !transform.writableFinished) {
-      
+      transform.destroy(new S3Error('IncompleteBody'));
     }
   });
   transform.once('error', () => raw.unpipe(transform));

@@ -69,10 +69,6 @@ export function queryValue(req: RequestParts, name: string): string | undefined 
   return undefined;
 }
 
-export function hasQuery(req: RequestParts, name: string): boolean {
-  return req.query.some((p) => p.name === name);
-}
-
 /** First value of a query parameter whose name matches case-insensitively. */
 export function queryValueIgnoreCase(req: RequestParts, lowerName: string): string | undefined {
   for (const p of req.query) if (p.name.toLowerCase() === lowerName) return p.value;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate } from '../auth/index.ts';
 import { S3Error, toS3Error, resolveOperation, dispatch, type Operation, type S3Context } from '../s3/index.ts';
-import { parseAddress } from '../s3/addressing.ts';
+import { bucketFromHost, parseAddress } from '../s3/addressing.ts';
 import type { MetaStore } from '../meta/index.ts';
 import type { ObjectEngine } from '../engine/index.ts';
 import type { Identity } from '../iam/index.ts';
@@ -38,7 +38,14 @@ export function createGateway(deps: GatewayDeps) {
     try {
       const address = parseAddress(rawUrl, req.headers.host, deps.domains);
       const auth = await authenticate(
-        { method: req.method ?? 'GET', rawUrl, headers: req.headers, body: req },
+        {
+          method: req.method ?? 'GET',
+          rawUrl,
+          headers: req.headers,
+          rawHeaders: req.rawHeaders,
+          body: req,
+          virtualHostBucket: bucketFromHost(req.headers.host, deps.domains),
+        },
         deps.identity.lookup,
         { region: deps.region },
       );

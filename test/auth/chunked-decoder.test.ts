@@ -22,7 +22,7 @@ function decode(body: Buffer | Buffer[], options: Partial<ChunkedDecoderOptions>
 const data = [Buffer.alloc(300, 'x'), Buffer.from('second chunk'), Buffer.alloc(7, 0xff)];
 const joined = Buffer.concat(data);
 
-test('signed chunks decode, whatever the read boundaries', async () => {
+test('signed chunks decode, whatever the read boundaries', { timeout: 10_000 }, async () => {
   const body = signedChunked(signer, data);
   for (const size of [1, 2, 3, 7, 64, 100000]) {
     const out = await collect(decode(pieces(body, size), { signing, decodedLength: joined.length }));
@@ -30,7 +30,7 @@ test('signed chunks decode, whatever the read boundaries', async () => {
   }
 });
 
-test('AWS documentation streaming example (64 KiB + 1 KiB chunks) verifies', async () => {
+test('AWS documentation streaming example (64 KiB + 1 KiB chunks) verifies', { timeout: 10_000 }, async () => {
   const docSigning = {
     signingKey: signingKey('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', '20130524', 'us-east-1'),
     amzDate: '20130524T000000Z',
@@ -49,7 +49,7 @@ test('AWS documentation streaming example (64 KiB + 1 KiB chunks) verifies', asy
   assert.equal(out.length, 66560);
 });
 
-test('tampered chunk data, swapped signatures, reordered chunks -> SignatureDoesNotMatch', async () => {
+test('tampered chunk data, swapped signatures, reordered chunks -> SignatureDoesNotMatch', { timeout: 10_000 }, async () => {
   const body = signedChunked(signer, data);
   const tampered = Buffer.from(body);
   tampered[tampered.indexOf('second') + 2] ^= 1;
@@ -69,7 +69,7 @@ test('tampered chunk data, swapped signatures, reordered chunks -> SignatureDoes
   assert.ok(s3code('SignatureDoesNotMatch')(await collectError(decode(noSig, { signing }))));
 });
 
-test('every truncation fails (or, past the last chunk, yields the whole payload)', async () => {
+test('every truncation fails (or, past the last chunk, yields the whole payload)', { timeout: 10_000 }, async () => {
   const body = signedChunked(signer, data);
   const lastChunkLineEnd = body.length - 2; // only the whole closing CRLF may be missing
   for (let cut = 0; cut < body.length; cut++) {
@@ -84,7 +84,7 @@ test('every truncation fails (or, past the last chunk, yields the whole payload)
   }
 });
 
-test('bad framing fails with an S3Error', async () => {
+test('bad framing fails with an S3Error', { timeout: 10_000 }, async () => {
   const sig = chunkSignature(signer, signer.seed, Buffer.from('hello'));
   const cases: [string, Buffer | string][] = [
     ['non-hex size', 'zz\r\nhello\r\n0\r\n\r\n'],
@@ -108,19 +108,19 @@ test('bad framing fails with an S3Error', async () => {
   assert.ok(err && (err as any).code, 'signed: no CRLF after data');
 });
 
-test('chunk size cap', async () => {
+test('chunk size cap', { timeout: 10_000 }, async () => {
   const body = unsignedChunked([Buffer.alloc(2048)], []);
   assert.ok(s3code('InvalidRequest', /exceeds/)(await collectError(decode(body, { trailer: true, maxChunkSize: 1024 }))));
   assert.equal((await collect(decode(body, { trailer: true, maxChunkSize: 2048 }))).length, 2048);
 });
 
-test('x-amz-decoded-content-length must match', async () => {
+test('x-amz-decoded-content-length must match', { timeout: 10_000 }, async () => {
   const body = signedChunked(signer, data);
   assert.ok(s3code('IncompleteBody')(await collectError(decode(body, { signing, decodedLength: joined.length + 1 }))));
   assert.ok(s3code('IncompleteBody')(await collectError(decode(body, { signing, decodedLength: joined.length - 1 }))));
 });
 
-test('unsigned trailer (crc32): trailers are filled before end', async () => {
+test('unsigned trailer (crc32): trailers are filled before end', { timeout: 10_000 }, async () => {
   const crc = crc32Base64(joined);
   const body = unsignedChunked(data, [['x-amz-checksum-crc32', crc]]);
   const trailers = new Map<string, string>();
@@ -137,7 +137,7 @@ test('unsigned trailer (crc32): trailers are filled before end', async () => {
   assert.deepEqual(await collect(decode(Buffer.from('5\r\nhello\r\n0\r\n'), { trailer: true })), Buffer.from('hello'));
 });
 
-test('signed trailer: good, tampered value, missing signature', async () => {
+test('signed trailer: good, tampered value, missing signature', { timeout: 10_000 }, async () => {
   const crc = crc32Base64(joined);
   const body = signedChunked(signer, data, [['x-amz-checksum-crc32', crc]]);
   const trailers = new Map<string, string>();
@@ -153,7 +153,7 @@ test('signed trailer: good, tampered value, missing signature', async () => {
   assert.ok(s3code('SignatureDoesNotMatch')(await collectError(decode(unsignedTrailer, { signing, trailer: true }))));
 });
 
-test('streams a chunk through before it is complete (bounded memory)', async () => {
+test('streams a chunk through before it is complete (bounded memory)', { timeout: 10_000 }, async () => {
   const size = 4 * 1024 * 1024;
   const d = new ChunkedDecoder({ trailer: true });
   let seen = 0;

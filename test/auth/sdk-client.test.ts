@@ -71,7 +71,7 @@ function client(credentials = CREDS): S3Client {
 
 const last = () => seen[seen.length - 1]!;
 
-test('PutObject with a stream: STREAMING-UNSIGNED-PAYLOAD-TRAILER, crc32 trailer delivered', async () => {
+test('PutObject with a stream: STREAMING-UNSIGNED-PAYLOAD-TRAILER, crc32 trailer delivered', { timeout: 10_000 }, async () => {
   const data = Buffer.alloc(300_000);
   for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
   const chunks = [data.subarray(0, 100_000), data.subarray(100_000, 200_000), data.subarray(200_000)];
@@ -84,7 +84,7 @@ test('PutObject with a stream: STREAMING-UNSIGNED-PAYLOAD-TRAILER, crc32 trailer
   assert.equal(s.trailers.get('x-amz-checksum-crc32'), crc32Base64(data));
 });
 
-test('UploadPart with a stream and PutObject with a buffer', async () => {
+test('UploadPart with a stream and PutObject with a buffer', { timeout: 10_000 }, async () => {
   const part = Buffer.alloc(70_000, 'p');
   await client().send(new UploadPartCommand({ Bucket: 'bucket', Key: 'mp/obj', UploadId: 'upload+id/=1', PartNumber: 3, Body: Readable.from([part]), ContentLength: part.length }));
   assert.deepEqual(last().body, part);
@@ -94,7 +94,7 @@ test('UploadPart with a stream and PutObject with a buffer', async () => {
   assert.equal(last().body.toString(), 'hello');
 });
 
-test('keys and query values with special characters', async () => {
+test('keys and query values with special characters', { timeout: 10_000 }, async () => {
   const keys = ['with space', 'plus+sign', 'percent%25', 'ünïcode/日本/🎉', 'a//b', 'x/../y', "!*'()", 'tilde~eq=amp&', 'trailing/'];
   for (const key of keys) {
     await client().send(new HeadObjectCommand({ Bucket: 'bucket', Key: key }));
@@ -104,7 +104,7 @@ test('keys and query values with special characters', async () => {
   assert.equal(last().accessKeyId, CREDS.accessKeyId);
 });
 
-test('a wrong secret is refused with SignatureDoesNotMatch', async () => {
+test('a wrong secret is refused with SignatureDoesNotMatch', { timeout: 10_000 }, async () => {
   await assert.rejects(
     client({ ...CREDS, secretAccessKey: 'wrong' }).send(new HeadObjectCommand({ Bucket: 'bucket', Key: 'k' })),
     (e: any) => e.$metadata?.httpStatusCode === 403,
@@ -115,7 +115,7 @@ test('a wrong secret is refused with SignatureDoesNotMatch', async () => {
   );
 });
 
-test('presigned GET and PUT URLs from @aws-sdk/s3-request-presigner', async () => {
+test('presigned GET and PUT URLs from @aws-sdk/s3-request-presigner', { timeout: 10_000 }, async () => {
   const url = await getSignedUrl(client(), new GetObjectCommand({ Bucket: 'bucket', Key: 'dir/a b+ü.txt', ResponseContentDisposition: 'attachment; filename="x.txt"' }), { expiresIn: 600 });
   const ok = await fetch(url);
   assert.equal(ok.status, 200, await ok.clone().text());

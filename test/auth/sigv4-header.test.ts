@@ -211,6 +211,11 @@ test('no path normalization: a signature for /a/../b or //b does not authorize /
     assert.equal((await authenticate(input('GET', signedPath, headers), lookup, opts)).accessKeyId, CREDS.accessKeyId);
     await assert.rejects(authenticate(input('GET', '/bucket/b', headers), lookup, opts), s3code('SignatureDoesNotMatch'), signedPath);
   }
+  // Nor does a signature for /b authorize a request whose raw path only normalizes to /b.
+  const plain = await signHeaders({ method: 'GET', path: '/bucket/b' });
+  for (const wirePath of ['/bucket/a/../b', '/bucket//b', '/bucket/./b', '/bucket/a/%2E%2E/b']) {
+    await assert.rejects(authenticate(input('GET', wirePath, plain), lookup, opts), s3code('SignatureDoesNotMatch'), wirePath);
+  }
   // An encoded slash is a different path from a real one.
   const headers = await signHeaders({ method: 'GET', path: '/bucket/a%2Fb' });
   await assert.rejects(authenticate(input('GET', '/bucket/a/b', headers), lookup, opts), s3code('SignatureDoesNotMatch'));

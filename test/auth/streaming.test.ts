@@ -26,7 +26,7 @@ async function streamingHeaders(mode: string, extra: Record<string, string> = {}
   return { headers, signer };
 }
 
-test('AWS documentation chunked upload example verifies end to end', async () => {
+test('AWS documentation chunked upload example verifies end to end', { timeout: 10_000 }, async () => {
   const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
   const docLookup = async (id: string) => (id === 'AKIAIOSFODNN7EXAMPLE' ? { accessKeyId: id, secretAccessKey: secret } : undefined);
   const headers = {
@@ -57,7 +57,7 @@ test('AWS documentation chunked upload example verifies end to end', async () =>
   assert.deepEqual(await collect(r.body), Buffer.alloc(66560, 'a'));
 });
 
-test('STREAMING-AWS4-HMAC-SHA256-PAYLOAD: SDK-signed headers, chunks signed off the seed', async () => {
+test('STREAMING-AWS4-HMAC-SHA256-PAYLOAD: SDK-signed headers, chunks signed off the seed', { timeout: 10_000 }, async () => {
   const { headers, signer } = await streamingHeaders('STREAMING-AWS4-HMAC-SHA256-PAYLOAD');
   const body = signedChunked(signer, parts);
   const r = await authenticate(input('PUT', '/bucket/big.bin', headers, pieces(body, 16384)), lookup, opts);
@@ -79,7 +79,7 @@ test('STREAMING-AWS4-HMAC-SHA256-PAYLOAD: SDK-signed headers, chunks signed off 
   assert.ok(s3code('IncompleteBody')(await collectError(truncated.body)));
 });
 
-test('STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER with a signed crc32 trailer', async () => {
+test('STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER with a signed crc32 trailer', { timeout: 10_000 }, async () => {
   const { headers, signer } = await streamingHeaders('STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', { 'x-amz-trailer': 'x-amz-checksum-crc32' });
   const crc = crc32Base64(payload);
   const body = signedChunked(signer, parts, [['x-amz-checksum-crc32', crc]]);
@@ -92,7 +92,7 @@ test('STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER with a signed crc32 trailer', a
   assert.ok(s3code('SignatureDoesNotMatch')(await collectError(bad.body)));
 });
 
-test('STREAMING-UNSIGNED-PAYLOAD-TRAILER (AWS SDK v3 default for streams) with crc32 trailer', async () => {
+test('STREAMING-UNSIGNED-PAYLOAD-TRAILER (AWS SDK v3 default for streams) with crc32 trailer', { timeout: 10_000 }, async () => {
   const { headers } = await streamingHeaders('STREAMING-UNSIGNED-PAYLOAD-TRAILER', { 'x-amz-trailer': 'x-amz-checksum-crc32' });
   const crc = crc32Base64(payload);
   const body = unsignedChunked(parts, [['x-amz-checksum-crc32', crc]]);
@@ -107,7 +107,7 @@ test('STREAMING-UNSIGNED-PAYLOAD-TRAILER (AWS SDK v3 default for streams) with c
   assert.ok(s3code('IncompleteBody')(await collectError(short.body)));
 });
 
-test('a client that disconnects mid-body fails the stream with IncompleteBody; a bad body leaves the socket to the HTTP layer', async () => {
+test('a client that disconnects mid-body fails the stream with IncompleteBody; a bad body leaves the socket to the HTTP layer', { timeout: 10_000 }, async () => {
   const { headers, signer } = await streamingHeaders('STREAMING-AWS4-HMAC-SHA256-PAYLOAD');
   const body = signedChunked(signer, parts);
   const raw = new PassThrough();
@@ -125,7 +125,7 @@ test('a client that disconnects mid-body fails the stream with IncompleteBody; a
   assert.equal(raw2.destroyed, false, 'raw request body is not destroyed by auth');
 });
 
-test('x-amz-decoded-content-length is checked; invalid values are refused', async () => {
+test('x-amz-decoded-content-length is checked; invalid values are refused', { timeout: 10_000 }, async () => {
   const { headers } = await streamingHeaders('STREAMING-UNSIGNED-PAYLOAD-TRAILER');
   const body = unsignedChunked(parts.slice(0, 2), []);
   const r = await authenticate(input('PUT', '/bucket/big.bin', headers, body), lookup, opts);
