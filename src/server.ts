@@ -10,7 +10,8 @@ import { Identity, loadRootCredentials, type RootCredentials } from './iam/index
 import { createGateway } from './http/gateway.ts';
 import { AccessLog } from './http/access-log.ts';
 import type { ServerConfig } from './config.ts';
-import { expireUploads } from './s3/upload-expiry.ts';
+import { expireUploads } from './maintenance/upload-expiry.ts';
+import { collectGarbage } from './maintenance/garbage-collect.ts';
 
 export interface RunningServer {
   url: string;
@@ -30,6 +31,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     accessKey: config.rootAccessKey,
     secretKey: config.rootSecretKey,
   });
+  // Nothing is in flight before the listener opens: whatever no metadata names is a crash's leftover.
+  const swept = await collectGarbage(meta, engine, new Date());
+  if (swept > 0) console.error(`garbage collection removed ${swept} unreferenced data file(s)`);
   let logOut: Writable | undefined;
   if (config.accessLog === '-') logOut = process.stdout;
   else if (config.accessLog !== 'off') logOut = createWriteStream(config.accessLog, { flags: 'a' });

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -90,6 +90,22 @@ export class LocalFileEngine implements ObjectEngine {
     await unlink(this.pathOf(locator)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
+  }
+
+  async sweep(keep: ReadonlySet<string>, olderThan: Date): Promise<number> {
+    let removed = 0;
+    const objects = join(this.dir, 'objects');
+    for (const shard of await readdir(objects)) {
+      for (const name of await readdir(join(objects, shard)).catch(() => [] as string[])) {
+        if (keep.has(name)) continue;
+        const path = join(objects, shard, name);
+        const info = await stat(path).catch(() => undefined);
+        if (!info || info.mtime >= olderThan) continue;
+        await unlink(path).catch(() => {});
+        removed++;
+      }
+    }
+    return removed;
   }
 
   async close(): Promise<void> {}

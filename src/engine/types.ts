@@ -21,5 +21,11 @@ export interface ObjectEngine {
   read(locator: string, range?: { start: number; end: number }): Readable;
   /** Removes the data; a missing locator is not an error. */
   delete(locator: string): Promise<void>;
+  /**
+   * Garbage collection: removes stored data written before `olderThan` whose locator is not in
+   * `keep` (left by a crash between a write and its metadata commit, or by a failed delete).
+   * Returns how many were removed.
+   */
+  sweep(keep: ReadonlySet<string>, olderThan: Date): Promise<number>;
   close(): Promise<void>;
 }

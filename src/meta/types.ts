@@ -174,5 +174,11 @@ export interface MetaStore {
    */
   debugCounters?(): { rowsRead: number; queries: number };
 
+  /**
+   * Every data locator the store refers to: objects' own, their parts', and pending uploads' parts.
+   * The garbage collector keeps exactly these (mark and sweep).
+   */
+  referencedLocators(): AsyncIterable<string>;
+
   close(): Promise<void>;
 }

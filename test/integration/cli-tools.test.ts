@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, constants, mkdir, mkdtemp, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { HeadBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -244,6 +245,8 @@ interface S3Tool {
   syncDown(bucket: string, prefix: string, dir: string): Promise<void>;
   /** Removes a bucket that still holds objects. */
   removeBucket(bucket: string): Promise<void>;
+  /** A presigned GET URL for the object. */
+  presign(bucket: string, key: string): Promise<string>;
 }
 
 function parseLines(out: string): string[] {
@@ -311,6 +314,9 @@ function awsTool(bin: string, endpoint: string, env: NodeJS.ProcessEnv): S3Tool 
     async removeBucket(bucket) {
       await run('s3', 'rb', '--force', url(bucket));
     },
+    async presign(bucket, key) {
+      return (await run('s3', 'presign', '--expires-in', '300', url(bucket, key))).trim();
+    },
   };
 }
 
@@ -369,6 +375,9 @@ function rcloneTool(bin: string, configFile: string, remote: string, env: NodeJS
     },
     async removeBucket(bucket) {
       await run('purge', path(bucket));
+    },
+    async presign(bucket, key) {
+      return (await run('link', '--expire', '5m', path(bucket, key))).trim();
     },
   };
 }
@@ -431,6 +440,10 @@ function s3cmdTool(bin: string, configFile: string, env: NodeJS.ProcessEnv): S3T
       await run('del', '--recursive', '--force', url(bucket));
       await run('rb', url(bucket));
     },
+    async presign(bucket, key) {
+      // s3cmd signs URLs with SigV2 query parameters whatever signature_v2 says.
+      return (await run('signurl', url(bucket, key), '+300')).trim();
+    },
   };
 }
 
@@ -441,15 +454,19 @@ let server: TestServer;
 /** The AWS SDK, to check the server's state independently of the tool under test. */
 let sdk: S3Client;
 let work: string;
+/** The server's access log: tools shrug off some failed requests, the last test looks at all. */
+let accessLog: string;
 let smallFile: string;
 let largeFile: string;
 const SMALL_CONTENT = 'hello from the oort cli tests\n';
 let largeSha: string;
 
 before(async () => {
-  server = await startTestServer();
-  sdk = server.client();
   work = await mkdtemp(join(tmpdir(), 'oort-cli-'));
+  accessLog = join(work, 'access.log');
+  // Given after the helper's own `--access-log off`, this one wins.
+  server = await startTestServer({ extraArgs: ['--access-log', accessLog] });
+  sdk = server.client();
   smallFile = join(work, 'small.txt');
   largeFile = join(work, 'large.bin');
   await writeFile(smallFile, SMALL_CONTENT);
@@ -514,6 +531,9 @@ function stepper(t: TestContext, tool: S3Tool) {
     });
   };
 }
+
+/** A query parameter marking requests this file expects to be refused (for the access-log check). */
+const EXPECTED_403_MARK = 'oort-test-expect-403';
 
 /** The everyday flow, the same through every tool. `extra` steps run before the bucket is removed. */
 async function everydayFlow(t: TestContext, tool: S3Tool, bucket: string, dir: string, extra?: (step: ReturnType<typeof stepper>) => Promise<void>) {
@@ -596,6 +616,25 @@ async function everydayFlow(t: TestContext, tool: S3Tool, bucket: string, dir: s
     assert.deepEqual(await serverObjects(bucket, 'tree/'), treeSizes(changedTree(), 'tree/'));
     await tool.download(bucket, `tree/${TREE_CHANGES.modified[0]}`, join(dir, 'modified.out'));
     assert.equal(await sha256File(join(dir, 'modified.out')), sha256(TREE_CHANGES.modified[1]));
+  });
+
+  await step('presigned GET URLs download the objects (unicode, %, &, +, spaces)', async () => {
+    let link = '';
+    for (const name of ['dir one/nested/ünïcødé 名前 🚀.txt', 'plus+dir/100% & more (1).txt']) {
+      link = await tool.presign(bucket, `tree/${name}`);
+      assert.match(link, /^http:\/\/127\.0\.0\.1:\d+\//, 'a URL on the server');
+      const res = await fetch(link);
+      const body = await res.text();
+      assert.equal(res.status, 200, `GET ${link}: ${res.status} ${body}`);
+      assert.equal(body, TREE[name]);
+    }
+    // Without its signature the same URL is refused.
+    const unsigned = new URL(link);
+    for (const p of ['Signature', 'X-Amz-Signature']) unsigned.searchParams.delete(p);
+    unsigned.searchParams.set(EXPECTED_403_MARK, '1');
+    const res = await fetch(unsigned);
+    await res.arrayBuffer();
+    assert.equal(res.status, 403, `GET ${unsigned} without its signature`);
   });
 
   if (extra) await extra(step);
@@ -788,4 +827,38 @@ describe('S3 command-line clients', { concurrency: true }, () => {
       await everydayFlow(t, tool, `cli-s3cmd-${sig.toLowerCase()}`, dir);
     });
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// What the tools did not tell: they retry, fall back or ignore some failures (rclone carries on
+// when GetBucketVersioning fails, s3cmd when it cannot read an ACL). The access log has them.
+
+interface AccessLogEntry {
+  method: string;
+  path: string;
+  operation?: string;
+  status: number;
+  error?: string;
+}
+
+/** Failures that are part of normal client behaviour. */
+function expectedFailure(e: AccessLogEntry): boolean {
+  if (e.status === 404) return true; // existence probes (HEAD object, HEAD bucket)
+  if (e.status === 409 && e.error === 'BucketAlreadyOwnedByYou') return true; // rclone creates the bucket before uploads
+  if (e.status === 403 && e.path.includes(EXPECTED_403_MARK)) return true; // our own unsigned presigned URL
+  return false;
+}
+
+test('no tool request failed authentication or hit a server error, even where the tool carried on', async (t) => {
+  await sleep(200); // let the server flush its last access-log lines
+  const entries: AccessLogEntry[] = [];
+  for (const line of (await readFile(accessLog, 'utf8')).split('\n')) {
+    if (line.trim() === '') continue;
+    entries.push(JSON.parse(line) as AccessLogEntry);
+  }
+  assert.ok(entries.length > 0, 'the access log has entries');
+  const describe = (e: AccessLogEntry) => `${e.status} ${e.error ?? ''} ${e.method} ${e.path} (${e.operation ?? 'no operation'})`;
+  for (const e of entries.filter((x) => x.status === 501)) t.diagnostic(`not implemented, tolerated by the tool: ${describe(e)}`);
+  const unexpected = entries.filter((e) => e.status >= 400 && e.status !== 501 && !expectedFailure(e));
+  assert.deepEqual(unexpected.map(describe), [], `unexpected failed requests in the access log:\n${unexpected.map(describe).join('\n')}`);
 });

@@ -801,6 +801,26 @@ export function metaStoreContract(name: string, open: () => Promise<MetaStore>, 
         assert.deepEqual(await store.listObjects('b', { prefix: '', limit: 10 }), { entries: [], isTruncated: false });
         assert.deepEqual(await store.deleteBucket('b'), { status: 'deleted', orphanLocators: [] });
       });
+
+    describe('referencedLocators', () => {
+      it('names objects’ data, completed objects’ parts and pending uploads’ parts, and nothing else', async () => {
+        await store.createBucket(bucketRecord('b'));
+        await store.putObject(objectRecord('b', 'single', { locator: 'loc-single' }));
+        await store.putObject(objectRecord('b', 'replaced', { locator: 'loc-old' }));
+        await store.putObject(objectRecord('b', 'replaced', { locator: 'loc-new' }));
+        await store.putObject(objectRecord('b', 'deleted', { locator: 'loc-deleted' }));
+        await store.deleteObject('b', 'deleted');
+        await store.createUpload(uploadRecord('b', 'done', 'u-done'));
+        const parts = [partRecord('u-done', 1), partRecord('u-done', 2)];
+        for (const p of parts) await store.putPart('u-done', p);
+        await store.completeUpload('u-done', assembled('b', 'done', parts));
+        await store.createUpload(uploadRecord('b', 'pending', 'u-pending'));
+        await store.putPart('u-pending', partRecord('u-pending', 3));
+        const found: string[] = [];
+        for await (const l of store.referencedLocators()) found.push(l);
+        assert.deepEqual(found.sort(), ['loc-new', 'loc-single', 'part:u-done:1', 'part:u-done:2', 'part:u-pending:3'].sort());
+      });
+    });
     });
   });
 }

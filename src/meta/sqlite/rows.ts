@@ -85,7 +85,7 @@ function encodeParts(parts: ObjectPart[]): string {
   return JSON.stringify(tuples);
 }
 
-function decodeParts(json: string): ObjectPart[] {
+export function decodeParts(json: string): ObjectPart[] {
   return (JSON.parse(json) as PartTuple[]).map((t) => {
     const part: ObjectPart = { number: t[0], size: t[1], etag: t[2], locator: t[3] };
     if (t.length === 7) part.checksum = { algorithm: t[4], value: t[5], type: t[6] } as Checksum;

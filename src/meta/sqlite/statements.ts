@@ -70,6 +70,9 @@ export function prepareStatements(db: DatabaseSync) {
     listParts: p(`SELECT ${PART_COLUMNS} FROM parts WHERE upload_id = ? AND number > ? ORDER BY number LIMIT ?`),
     allParts: p(`SELECT ${PART_COLUMNS} FROM parts WHERE upload_id = ? ORDER BY number`),
     deleteParts: p('DELETE FROM parts WHERE upload_id = ?'),
+
+    objectLocators: p('SELECT locator, parts FROM objects'),
+    partLocators: p('SELECT locator FROM parts'),
   };
 }
 

@@ -32,6 +32,7 @@ import {
   partParams,
   uploadFrom,
   uploadParams,
+  decodeParts,
 } from './rows.ts';
 import { configure, migrate } from './schema.ts';
 import { prepareStatements, scanIndex, type RangeScans, type Statements } from './statements.ts';
@@ -249,6 +250,19 @@ export class SqliteMetaStore implements MetaStore {
 
   async listUploadsInitiatedBefore(time: Date, limit: number): Promise<MultipartUpload[]> {
     return this.q.uploadsBefore.all(time.getTime(), Math.max(0, limit)).map(uploadFrom);
+  }
+
+  async *referencedLocators(): AsyncIterable<string> {
+    // Read in one snapshot, then hand out: a concurrent write cannot tear the set.
+    const found: string[] = [];
+    this.read(() => {
+      for (const row of this.q.objectLocators.iterate()) {
+        if (row.locator) found.push(row.locator as string);
+        if (row.parts) for (const part of decodeParts(row.parts as string)) found.push(part.locator);
+      }
+      for (const row of this.q.partLocators.iterate()) found.push(row.locator as string);
+    });
+    yield* found;
   }
 
   // Helpers

@@ -1,0 +1,14 @@
+import type { MetaStore } from '../meta/index.ts';
+import type { ObjectEngine } from '../engine/index.ts';
+
+/**
+ * Mark and sweep: every locator the metadata refers to is kept; data older than `olderThan` that
+ * nothing refers to is removed. Data is written before its metadata commit, so the grace period
+ * (`olderThan`) must cover the longest write still in flight; at start-up, before any request,
+ * the start time itself is safe.
+ */
+export async function collectGarbage(meta: MetaStore, engine: ObjectEngine, olderThan: Date): Promise<number> {
+  const keep = new Set<string>();
+  for await (const locator of meta.referencedLocators()) keep.add(locator);
+  return engine.sweep(keep, olderThan);
+}
