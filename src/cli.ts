@@ -1,32 +1,36 @@
 import { helpText, parseServerConfig } from './config.ts';
 import { startServer } from './server.ts';
+import { ADMIN_USAGE, runAdmin } from './cli/admin.ts';
 
-// `oort <command>`: today only `server`.
+// `oort <command>`: `server` runs the gateway, `admin` manages accounts and keys through it.
 
-const USAGE = 'Usage: oort server [options]   (oort server --help lists them)';
+const USAGE = `Usage: oort server [options]     run the S3 gateway (oort server --help)
+       oort admin <command>         accounts and access keys (oort admin --help)`;
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === 'help') {
-    console.log(USAGE);
-    return command === undefined ? 1 : 0;
-  }
-  if (command !== 'server') {
-    console.error(`unknown command: ${command}\n${USAGE}`);
-    return 1;
-  }
-  const config = parseServerConfig(rest, process.env);
+async function serve(argv: string[]): Promise<number> {
+  const config = parseServerConfig(argv, process.env);
   if (config === 'help') {
     console.log(helpText());
     return 0;
   }
   const server = await startServer(config);
-  if (server.rootCreated) {
-    console.error('Root credentials (shown once; also in the data directory):');
-    console.error(`  Access key: ${server.root.accessKeyId}`);
-    console.error(`  Secret key: ${server.root.secretAccessKey}`);
+  if (server.createdRoot) {
+    console.error('Root credentials (shown once; set OORT_ROOT_ACCESS_KEY/OORT_ROOT_SECRET_KEY to choose them):');
+    console.error(`  Access key: ${server.createdRoot.accessKeyId}`);
+    console.error(`  Secret key: ${server.createdRoot.secretAccessKey}`);
   }
+  if (server.url.startsWith('http:') && !['127.0.0.1', '::1', 'localhost'].includes(config.address)) {
+    console.error('WARNING: serving plain HTTP on a non-loopback address (--insecure-http): credentials and data cross the network unencrypted.');
+  }
+  if (server.tlsCertFile) console.error(`TLS certificate: ${server.tlsCertFile}`);
+  if (server.redirectUrl) console.error(`redirecting ${server.redirectUrl} to HTTPS`);
   console.error(`oort-storage listening on ${server.url} (region ${config.region}, data ${config.dataDir})`);
+  process.on('SIGHUP', () => {
+    server.reloadTls().then(
+      () => console.error('TLS certificate reloaded'),
+      (err) => console.error('TLS reload failed, keeping the old certificate:', err instanceof Error ? err.message : err),
+    );
+  });
   const stop = async () => {
     await server.close();
     process.exit(0);
@@ -34,6 +38,23 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   return -1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'server':
+      return serve(rest);
+    case 'admin':
+      return runAdmin(rest, process.env);
+    case '--help':
+    case 'help':
+      console.log(`${USAGE}\n\n${ADMIN_USAGE}`);
+      return 0;
+    default:
+      console.error(command === undefined ? USAGE : `unknown command: ${command}\n${USAGE}`);
+      return 1;
+  }
 }
 
 main(process.argv.slice(2)).then(

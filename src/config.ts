@@ -13,6 +13,20 @@ export interface ServerConfig {
   accessLog: string;
   /** Incomplete multipart uploads older than this (ms) are removed with their parts. */
   uploadExpiryMs: number;
+  /** PEM files for HTTPS (reloaded on SIGHUP). */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  /** Generate a self-signed certificate once into the data directory and serve HTTPS with it. */
+  tlsSelfSigned: boolean;
+  /** With TLS: a plain-HTTP listener that only redirects to HTTPS (undefined: none). */
+  httpPort: number | undefined;
+  /** Allow plain HTTP on a non-loopback address. */
+  insecureHttp: boolean;
+  /** Self-service sign-up endpoint. */
+  allowSignup: boolean;
+  /** Requests per second per access key (and per IP for anonymous requests); 0 = unlimited. */
+  rateLimit: number;
+  rateBurst: number;
   rootAccessKey: string | undefined;
   rootSecretKey: string | undefined;
 }
@@ -20,55 +34,93 @@ export interface ServerConfig {
 interface Setting {
   flag: string;
   env: string;
-  default: string;
+  /** undefined: unset by default. Boolean settings are flags without a value (env: 1/true). */
+  default: string | undefined;
+  boolean?: boolean;
   help: string;
 }
 
 export const SETTINGS: Setting[] = [
   { flag: 'address', env: 'OORT_ADDRESS', default: '127.0.0.1', help: 'address to listen on' },
-  { flag: 'port', env: 'OORT_PORT', default: '9000', help: 'port to listen on (0 picks a free one)' },
-  { flag: 'data-dir', env: 'OORT_DATA_DIR', default: './.data', help: 'metadata database, object data and root credentials' },
+  { flag: 'port', env: 'OORT_PORT', default: '9000', help: 'port of the S3 API (HTTPS when TLS is set; 0 picks a free one)' },
+  { flag: 'data-dir', env: 'OORT_DATA_DIR', default: './.data', help: 'metadata database, object data, master key' },
   { flag: 'region', env: 'OORT_REGION', default: 'us-east-1', help: 'region name clients sign requests for' },
   { flag: 'domain', env: 'OORT_DOMAINS', default: 'localhost', help: 'comma-separated domains for virtual-hosted style (bucket.<domain>)' },
+  { flag: 'tls-cert', env: 'OORT_TLS_CERT', default: undefined, help: 'certificate chain (PEM) for HTTPS; reloaded on SIGHUP' },
+  { flag: 'tls-key', env: 'OORT_TLS_KEY', default: undefined, help: 'private key (PEM) for HTTPS; reloaded on SIGHUP' },
+  { flag: 'tls-self-signed', env: 'OORT_TLS_SELF_SIGNED', default: undefined, boolean: true, help: 'HTTPS with a self-signed certificate made once in <data-dir>/tls' },
+  { flag: 'http-port', env: 'OORT_HTTP_PORT', default: undefined, help: 'with TLS: plain-HTTP port that only redirects to HTTPS' },
+  { flag: 'insecure-http', env: 'OORT_INSECURE_HTTP', default: undefined, boolean: true, help: 'allow plain HTTP on a non-loopback address (not recommended)' },
+  { flag: 'allow-signup', env: 'OORT_ALLOW_SIGNUP', default: undefined, boolean: true, help: 'enable self-service sign-up (POST /_oort/signup)' },
+  { flag: 'rate-limit', env: 'OORT_RATE_LIMIT', default: '100', help: 'requests/s per access key (per IP when anonymous); 0 = off' },
+  { flag: 'rate-burst', env: 'OORT_RATE_BURST', default: '100', help: 'requests a client may send at once above the rate' },
   { flag: 'upload-expiry', env: 'OORT_UPLOAD_EXPIRY', default: '7d', help: 'remove incomplete multipart uploads after this age (e.g. 7d, 12h, 30m, 90s)' },
   { flag: 'access-log', env: 'OORT_ACCESS_LOG', default: '-', help: "access log: '-' (stdout), a file path, or 'off'" },
 ];
 
 export function helpText(): string {
-  const rows = SETTINGS.map((s) => `  --${s.flag.padEnd(12)} ${s.env.padEnd(16)} ${s.help} (default: ${s.default})`);
+  const rows = SETTINGS.map((s) => `  --${s.flag.padEnd(16)} ${s.env.padEnd(21)} ${s.help}${s.default !== undefined ? ` (default: ${s.default})` : ''}`);
   return [
     'Usage: oort server [options]',
     '',
     'Options (flag, environment variable, meaning):',
     ...rows,
-    '  --help                        this text',
+    '  --help                                         this text',
     '',
-    'Root credentials: OORT_ROOT_ACCESS_KEY and OORT_ROOT_SECRET_KEY set them; otherwise they are',
-    'generated on first start, stored in <data-dir>/root-credentials.json and printed once.',
+    'Root credentials: OORT_ROOT_ACCESS_KEY and OORT_ROOT_SECRET_KEY set them; otherwise a key is',
+    'generated on first start and printed once. The master key (<data-dir>/master.key, or',
+    'OORT_MASTER_KEY and OORT_MASTER_KEY_ID) seals secrets and data keys: back it up.',
   ].join('\n');
 }
 
+function truthy(v: string | undefined): boolean {
+  return v !== undefined && /^(1|true|yes|on)$/i.test(v);
+}
+
+function number(name: string, v: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`invalid --${name}: ${v}`);
+  return n;
+}
+
 export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig | 'help' {
-  const options = Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: 'string' as const }]));
+  const options = Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: s.boolean ? ('boolean' as const) : ('string' as const) }]));
   const { values } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean' } }, strict: true });
   if (values.help) return 'help';
-  const get = (flag: string): string => {
+  const given = values as Record<string, string | boolean | undefined>;
+  const get = (flag: string): string | undefined => {
     const s = SETTINGS.find((x) => x.flag === flag)!;
-    return ((values as Record<string, unknown>)[flag] as string | undefined) ?? env[s.env] ?? s.default;
+    const v = given[flag];
+    return typeof v === 'string' ? v : (env[s.env] ?? s.default);
   };
-  const port = Number(get('port'));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port: ${get('port')}`);
-  return {
-    address: get('address'),
-    port,
-    dataDir: get('data-dir'),
-    region: get('region'),
-    domains: get('domain').split(',').map((d) => d.trim().toLowerCase()).filter(Boolean),
-    accessLog: get('access-log'),
-    uploadExpiryMs: parseDuration(get('upload-expiry')),
+  const flag = (name: string): boolean => given[name] === true || truthy(env[SETTINGS.find((x) => x.flag === name)!.env]);
+  const httpPort = get('http-port');
+  const config: ServerConfig = {
+    address: get('address')!,
+    port: number('port', get('port')!, 0, 65535),
+    dataDir: get('data-dir')!,
+    region: get('region')!,
+    domains: get('domain')!.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean),
+    accessLog: get('access-log')!,
+    uploadExpiryMs: parseDuration(get('upload-expiry')!),
+    tlsCert: get('tls-cert'),
+    tlsKey: get('tls-key'),
+    tlsSelfSigned: flag('tls-self-signed'),
+    httpPort: httpPort !== undefined ? number('http-port', httpPort, 0, 65535) : undefined,
+    insecureHttp: flag('insecure-http'),
+    allowSignup: flag('allow-signup'),
+    rateLimit: number('rate-limit', get('rate-limit')!, 0, 1e9),
+    rateBurst: number('rate-burst', get('rate-burst')!, 1, 1e9),
     rootAccessKey: env.OORT_ROOT_ACCESS_KEY || undefined,
     rootSecretKey: env.OORT_ROOT_SECRET_KEY || undefined,
   };
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
+  if (config.httpPort !== undefined && !usesTls(config)) throw new Error('--http-port (the redirect listener) needs TLS');
+  return config;
+}
+
+export function usesTls(c: ServerConfig): boolean {
+  return c.tlsSelfSigned || c.tlsCert !== undefined;
 }
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

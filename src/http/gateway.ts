@@ -1,18 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate } from '../auth/index.ts';
-import { S3Error, toS3Error, resolveOperation, dispatch, type Operation, type S3Context } from '../s3/index.ts';
+import { S3Error, toS3Error, resolveOperation, dispatch, type Operation, type Principal, type S3Context } from '../s3/index.ts';
 import { bucketFromHost, parseAddress } from '../s3/addressing.ts';
 import type { MetaStore } from '../meta/index.ts';
 import type { ObjectEngine } from '../engine/index.ts';
-import type { Identity } from '../iam/index.ts';
+import type { Accounts, Identity } from '../iam/index.ts';
 import { nextRequestId } from './request-id.ts';
-import { sendError, sendResponse } from './respond.ts';
+import { sendError, sendJson, sendResponse } from './respond.ts';
 import type { AccessLog } from './access-log.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import { handleAdmin, RESERVED_PREFIX } from './admin-api.ts';
 
 export interface GatewayDeps {
   meta: MetaStore;
   engine: ObjectEngine;
   identity: Identity;
+  accounts: Accounts;
+  limiter: RateLimiter;
+  allowSignup: boolean;
   region: string;
   /** Domains for virtual-hosted style (`bucket.<domain>`). */
   domains: readonly string[];
@@ -21,13 +26,24 @@ export interface GatewayDeps {
   onInternalError: (err: unknown, requestId: string) => void;
 }
 
-/** The request path: id -> address -> auth -> operation -> handler -> response, errors as S3 XML. */
+/**
+ * The request path: id -> auth -> rate limit -> operation -> handler -> response, errors as S3 XML.
+ * Nothing reads the body before the signature is checked and the rate limit has let it through.
+ */
 export function createGateway(deps: GatewayDeps) {
+  /** Takes a token for this client or fails with SlowDown (503, Retry-After). */
+  function limit(client: string, rate?: number): void {
+    const wait = deps.limiter.take(client, rate);
+    if (wait > 0) throw new S3Error('SlowDown', undefined, {}, { 'retry-after': String(wait) });
+  }
+
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const requestId = nextRequestId();
     const rawUrl = req.url ?? '/';
-    const head = req.method === 'HEAD';
+    const method = req.method ?? 'GET';
+    const head = method === 'HEAD';
+    const ip = req.socket.remoteAddress ?? 'unknown';
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('x-amz-id-2', requestId);
     res.setHeader('server', 'oort-storage');
@@ -36,25 +52,42 @@ export function createGateway(deps: GatewayDeps) {
     let errorCode: string | undefined;
 
     try {
+      const virtualHostBucket = bucketFromHost(req.headers.host, deps.domains);
       const address = parseAddress(rawUrl, req.headers.host, deps.domains);
-      const auth = await authenticate(
-        {
-          method: req.method ?? 'GET',
-          rawUrl,
-          headers: req.headers,
-          rawHeaders: req.rawHeaders,
-          body: req,
-          virtualHostBucket: bucketFromHost(req.headers.host, deps.domains),
-        },
-        deps.identity.lookup,
-        { region: deps.region },
-      );
+      let auth;
+      try {
+        auth = await authenticate(
+          { method, rawUrl, headers: req.headers, rawHeaders: req.rawHeaders, body: req, virtualHostBucket },
+          deps.identity.lookup,
+          { region: deps.region },
+        );
+      } catch (err) {
+        // Failed signatures count against the client's address, so guessing is slowed too.
+        limit(`ip:${ip}`);
+        throw err;
+      }
       accessKey = auth.accessKeyId;
-      if (auth.accessKeyId === null) throw new S3Error('AccessDenied');
-      const principal = deps.identity.principal(auth.accessKeyId);
-      if (!principal) throw new S3Error('InvalidAccessKeyId');
+      let principal: Principal | null = null;
+      if (auth.accessKeyId === null) {
+        limit(`ip:${ip}`);
+      } else {
+        const found = await deps.identity.principal(auth.accessKeyId);
+        if (!found) throw new S3Error('InvalidAccessKeyId');
+        limit(`key:${auth.accessKeyId}`, found.rateLimit);
+        principal = found.principal;
+      }
+
+      const path = rawUrl.split('?')[0]!;
+      if (virtualHostBucket === undefined && path.startsWith(RESERVED_PREFIX)) {
+        const r = await handleAdmin({ accounts: deps.accounts, meta: deps.meta, allowSignup: deps.allowSignup }, method, path, principal, auth.body);
+        sendJson(res, r.status, r.body);
+        return;
+      }
+
+      // Anonymous access comes with access control; until then every request must be signed.
+      if (!principal) throw new S3Error('AccessDenied');
       op = resolveOperation({
-        method: req.method ?? 'GET',
+        method,
         bucket: address.bucket,
         key: address.key,
         query: address.query,
@@ -62,7 +95,7 @@ export function createGateway(deps: GatewayDeps) {
       });
       const ctx: S3Context = {
         requestId,
-        method: req.method ?? 'GET',
+        method,
         bucket: address.bucket,
         key: address.key,
         query: address.query,
@@ -84,8 +117,8 @@ export function createGateway(deps: GatewayDeps) {
         // The body had started: the only honest signal left is a cut connection.
         res.destroy();
       } else {
-        // A body we did not read would be parsed as the next request: close instead.
         if (s3err.code === 'InternalError') deps.onInternalError(err, requestId);
+        // A body we did not read would be parsed as the next request: close instead.
         if (!req.complete) res.setHeader('connection', 'close');
         sendError(res, s3err, requestId, rawUrl.split('?')[0]!, head);
       }
@@ -93,8 +126,8 @@ export function createGateway(deps: GatewayDeps) {
       deps.log.write({
         time: new Date().toISOString(),
         requestId,
-        remote: req.socket.remoteAddress,
-        method: req.method ?? '',
+        remote: ip,
+        method,
         path: rawUrl,
         operation: op,
         accessKey,

@@ -46,3 +46,16 @@ export function sendError(res: ServerResponse, err: S3Error, requestId: string, 
   res.setHeader('content-length', bytes.length);
   res.end(bytes);
 }
+
+/** A JSON answer (admin API, sign-up). */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.statusCode = status;
+  if (body === undefined || status === 204) {
+    res.end();
+    return;
+  }
+  const bytes = Buffer.from(JSON.stringify(body), 'utf8');
+  res.setHeader('content-type', 'application/json');
+  res.setHeader('content-length', bytes.length);
+  res.end(bytes);
+}

@@ -124,7 +124,50 @@ export interface UploadListPage {
  * throw a TypeError otherwise. Writes into a bucket that does not exist (putObject, createUpload,
  * completeUpload) throw NoSuchBucketError (./errors.ts).
  */
+export interface Account {
+  id: string;
+  displayName: string;
+  /** Unique when set (lower-cased). */
+  email?: string;
+  status: 'active' | 'suspended';
+  isAdmin: boolean;
+  createdAt: Date;
+  /** scrypt hash for console login (`scrypt$N$r$p$salt$hash`), when the account has a password. */
+  passwordHash?: string;
+  /** Requests per second for this account's keys, overriding the server default. */
+  rateLimit?: number;
+}
+
+export interface AccessKey {
+  accessKeyId: string;
+  accountId: string;
+  /** The secret, encrypted under the server master key (never stored in clear). */
+  sealedSecret: string;
+  status: 'Active' | 'Inactive';
+  createdAt: Date;
+  lastUsed?: Date;
+}
+
+/** Most access keys one account may hold, as Amazon IAM users. */
+export const MAX_KEYS_PER_ACCOUNT = 10;
+
 export interface MetaStore {
+  // Accounts and access keys
+  /** 'exists' when the id, or the email, is taken. */
+  createAccount(account: Account): Promise<'created' | 'exists'>;
+  getAccount(id: string): Promise<Account | undefined>;
+  getAccountByEmail(email: string): Promise<Account | undefined>;
+  listAccounts(): Promise<Account[]>;
+  /** Changes status, name, admin flag, password or rate limit; false when the account is unknown. */
+  updateAccount(id: string, change: Partial<Omit<Account, 'id' | 'createdAt'>>): Promise<boolean>;
+  /** 'limit' when the account already holds MAX_KEYS_PER_ACCOUNT keys; 'missing' when the account is unknown. */
+  createAccessKey(key: AccessKey): Promise<'created' | 'exists' | 'limit' | 'missing'>;
+  getAccessKey(accessKeyId: string): Promise<AccessKey | undefined>;
+  listAccessKeys(accountId: string): Promise<AccessKey[]>;
+  /** Changes status (or the sealed secret, on master-key rotation); false when unknown. */
+  updateAccessKey(accessKeyId: string, change: Partial<Pick<AccessKey, 'status' | 'sealedSecret' | 'lastUsed'>>): Promise<boolean>;
+  deleteAccessKey(accessKeyId: string): Promise<boolean>;
+
   // Buckets
   /** 'exists' when a bucket of that name exists already (whoever owns it). */
   createBucket(bucket: Bucket): Promise<'created' | 'exists'>;

@@ -8,6 +8,8 @@ export interface Principal {
   accountId: string;
   displayName: string;
   accessKeyId: string;
+  /** Administrators may use the admin API. */
+  isAdmin: boolean;
 }
 
 /** What every handler gets: the parsed request, its verified body, and the stores behind it. */

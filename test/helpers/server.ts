@@ -35,7 +35,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const secretAccessKey = 'test-secret-key-0123456789abcdef';
   const child = spawn(
     process.execPath,
-    [CLI, 'server', '--port', '0', '--data-dir', dataDir, '--access-log', 'off', ...(options.extraArgs ?? [])],
+    [CLI, 'server', '--port', '0', '--data-dir', dataDir, '--access-log', 'off', '--rate-limit', '0', ...(options.extraArgs ?? [])],
     {
       env: { ...process.env, OORT_ROOT_ACCESS_KEY: accessKeyId, OORT_ROOT_SECRET_KEY: secretAccessKey, ...options.env },
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -139,8 +139,10 @@ test('RSS stays flat while a 1 GiB object is uploaded and downloaded', { timeout
   const baseline = Math.max(warm.peak, afterWarmup);
 
   let phase = 'upload';
+  const samplers: ReturnType<typeof sampleRss>[] = [];
   try {
     const upSampler = sampleRss(pid);
+    samplers.push(upSampler);
     const started = performance.now();
     const sentSha = await upload(bucket, 'big.bin', OBJECT_BYTES, 'one-gibibyte');
     const up = await upSampler.stop();
@@ -148,6 +150,7 @@ test('RSS stays flat while a 1 GiB object is uploaded and downloaded', { timeout
 
     phase = 'download';
     const downSampler = sampleRss(pid);
+    samplers.push(downSampler);
     const started2 = performance.now();
     const got = await download(bucket, 'big.bin');
     const down = await downSampler.stop();
@@ -166,5 +169,7 @@ test('RSS stays flat while a 1 GiB object is uploaded and downloaded', { timeout
     const e = err instanceof Error ? err : new Error(String(err));
     e.message += `\n(during ${phase})\n=== server stderr (tail) ===\n${server.stderr().slice(-4000) || '(empty)'}`;
     throw e;
+  } finally {
+    for (const s of samplers) await s.stop().catch(() => {});
   }
 });

@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type {
+  AccessKey,
+  Account,
   Bucket,
   ListOptions,
   ListPage,
@@ -819,6 +821,55 @@ export function metaStoreContract(name: string, open: () => Promise<MetaStore>, 
         const found: string[] = [];
         for await (const l of store.referencedLocators()) found.push(l);
         assert.deepEqual(found.sort(), ['loc-new', 'loc-single', 'part:u-done:1', 'part:u-done:2', 'part:u-pending:3'].sort());
+      });
+    });
+
+    describe('accounts and access keys', () => {
+      const account = (id: string, email?: string): Account => ({
+        id,
+        displayName: `name ${id}`,
+        email,
+        status: 'active',
+        isAdmin: false,
+        createdAt: new Date(T0),
+      });
+      const key = (accessKeyId: string, accountId: string): AccessKey => ({
+        accessKeyId,
+        accountId,
+        sealedSecret: `sealed:${accessKeyId}`,
+        status: 'Active',
+        createdAt: new Date(T0),
+      });
+
+      it('creates, finds, lists and updates accounts; ids and emails are unique', async () => {
+        assert.equal(await store.createAccount({ ...account('a1', 'One@Example.com'), isAdmin: true, rateLimit: 5 }), 'created');
+        assert.equal(await store.createAccount(account('a1')), 'exists');
+        assert.equal(await store.createAccount(account('a2', 'one@example.com')), 'exists');
+        assert.equal(await store.createAccount(account('a3')), 'created');
+        assert.deepEqual(await store.getAccount('a1'), { ...account('a1', 'one@example.com'), isAdmin: true, rateLimit: 5 });
+        assert.equal((await store.getAccountByEmail('ONE@example.com'))?.id, 'a1');
+        assert.deepEqual((await store.listAccounts()).map((a) => a.id), ['a1', 'a3']);
+        assert.equal(await store.updateAccount('a3', { status: 'suspended', passwordHash: 'scrypt$x' }), true);
+        assert.equal((await store.getAccount('a3'))?.status, 'suspended');
+        assert.equal((await store.getAccount('a3'))?.passwordHash, 'scrypt$x');
+        assert.equal(await store.updateAccount('nobody', { status: 'active' }), false);
+      });
+
+      it('holds at most ten keys per account; keys change status, record use, and go', async () => {
+        await store.createAccount(account('a1'));
+        for (let i = 0; i < 10; i++) assert.equal(await store.createAccessKey(key(`K${i}`, 'a1')), 'created');
+        assert.equal(await store.createAccessKey(key('K10', 'a1')), 'limit');
+        assert.equal(await store.createAccessKey(key('K0', 'a1')), 'limit');
+        assert.equal(await store.createAccessKey(key('Kx', 'nobody')), 'missing');
+        assert.equal((await store.listAccessKeys('a1')).length, 10);
+        assert.deepEqual(await store.getAccessKey('K3'), key('K3', 'a1'));
+        assert.equal(await store.updateAccessKey('K3', { status: 'Inactive', lastUsed: new Date(T0 + 5) }), true);
+        assert.equal((await store.getAccessKey('K3'))?.status, 'Inactive');
+        assert.equal((await store.getAccessKey('K3'))?.lastUsed?.getTime(), T0 + 5);
+        assert.equal(await store.deleteAccessKey('K3'), true);
+        assert.equal(await store.deleteAccessKey('K3'), false);
+        assert.equal(await store.getAccessKey('K3'), undefined);
+        assert.equal(await store.createAccessKey(key('K10', 'a1')), 'created');
       });
     });
     });

@@ -69,6 +69,28 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (upload_id, number)
   ) STRICT, WITHOUT ROWID;
   `,
+  `
+  CREATE TABLE accounts (
+    id             TEXT NOT NULL PRIMARY KEY,
+    display_name   TEXT NOT NULL,
+    email          TEXT UNIQUE,
+    status         TEXT NOT NULL,
+    is_admin       INTEGER NOT NULL,
+    created_at     INTEGER NOT NULL,
+    password_hash  TEXT,
+    rate_limit     REAL
+  ) STRICT;
+
+  CREATE TABLE access_keys (
+    access_key_id  TEXT NOT NULL PRIMARY KEY,
+    account_id     TEXT NOT NULL REFERENCES accounts (id),
+    sealed_secret  TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    last_used      INTEGER
+  ) STRICT;
+  CREATE INDEX access_keys_by_account ON access_keys (account_id, created_at);
+  `,
 ];
 
 /** The schema version this code writes and reads. */

@@ -10,7 +10,10 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLOutputValue } from 'node:sqlite';
 import { checkText, NoSuchBucketError } from '../errors.ts';
 import { ListingCursor, type Bound } from '../listing.ts';
+import { AccountRows } from './accounts.ts';
 import type {
+  AccessKey,
+  Account,
   Bucket,
   ListOptions,
   ListPage,
@@ -46,10 +49,12 @@ export class SqliteMetaStore implements MetaStore {
   private readonly db: DatabaseSync;
   private readonly q: Statements;
   private readonly counters = { rowsRead: 0, queries: 0 };
+  private readonly accounts: AccountRows;
 
   private constructor(db: DatabaseSync) {
     this.db = db;
     this.q = prepareStatements(db);
+    this.accounts = new AccountRows(db);
   }
 
   /** Opens (creating or migrating) the database at `path`; ':memory:' gives a private in-memory one. */
@@ -73,6 +78,48 @@ export class SqliteMetaStore implements MetaStore {
   /** Rows and queries read by listObjects/listUploads scans since open (see MetaStore). */
   debugCounters(): { rowsRead: number; queries: number } {
     return { ...this.counters };
+  }
+
+  // Accounts and access keys
+
+  async createAccount(account: Account): Promise<'created' | 'exists'> {
+    return this.accounts.createAccount(account);
+  }
+
+  async getAccount(id: string): Promise<Account | undefined> {
+    return this.accounts.getAccount(id);
+  }
+
+  async getAccountByEmail(email: string): Promise<Account | undefined> {
+    return this.accounts.getAccountByEmail(email);
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    return this.accounts.listAccounts();
+  }
+
+  async updateAccount(id: string, change: Partial<Omit<Account, 'id' | 'createdAt'>>): Promise<boolean> {
+    return this.accounts.updateAccount(id, change);
+  }
+
+  async createAccessKey(key: AccessKey): Promise<'created' | 'exists' | 'limit' | 'missing'> {
+    return this.write(() => this.accounts.createAccessKey(key));
+  }
+
+  async getAccessKey(accessKeyId: string): Promise<AccessKey | undefined> {
+    return this.accounts.getAccessKey(accessKeyId);
+  }
+
+  async listAccessKeys(accountId: string): Promise<AccessKey[]> {
+    return this.accounts.listAccessKeys(accountId);
+  }
+
+  async updateAccessKey(accessKeyId: string, change: Partial<Pick<AccessKey, 'status' | 'sealedSecret' | 'lastUsed'>>): Promise<boolean> {
+    return this.accounts.updateAccessKey(accessKeyId, change);
+  }
+
+  async deleteAccessKey(accessKeyId: string): Promise<boolean> {
+    return this.accounts.deleteAccessKey(accessKeyId);
   }
 
   // Buckets

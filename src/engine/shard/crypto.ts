@@ -1,0 +1,119 @@
+// Data keys and chunk encryption (shared/design/engine.md 8.4).
+//
+// - A data key (DEK) is 256 random bits, fresh per stream (an object version or a multipart part).
+// - It is stored wrapped: AES-256-GCM under the master key (KEK), random 96-bit nonce, AAD binding
+//   the KEK id and the stream id, so a wrapped key cannot be moved to another stream or KEK.
+// - Chunks are AES-256-GCM under the DEK. The nonce is segment index (32 bits) || chunk index
+//   (32 bits) || 32 zero bits: unique because every DEK is fresh. The AAD binds the stream id,
+//   segment index, chunk index, the last-chunk flag and, on the last chunk, the segment's
+//   plaintext size (a streaming writer learns the size only when the segment ends): reordered,
+//   spliced or truncated ciphertext fails authentication.
+
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { TAG_SIZE } from './layout.ts';
+
+export const KEY_SIZE = 32;
+export const NONCE_SIZE = 12;
+/** Wrapped data key: nonce || ciphertext || tag. */
+export const WRAPPED_KEY_SIZE = NONCE_SIZE + KEY_SIZE + TAG_SIZE;
+
+const WRAP_AAD = Buffer.from('oort-dek-v1\0', 'latin1');
+const CHUNK_AAD = Buffer.from('oort-chunk-v1\0', 'latin1');
+
+export interface MasterKey {
+  id: string;
+  key: Buffer;
+}
+
+export function newDataKey(): Buffer {
+  return randomBytes(KEY_SIZE);
+}
+
+function wrapAad(kekId: string, streamId: string): Buffer {
+  return Buffer.concat([WRAP_AAD, Buffer.from(`${kekId}\0${streamId}`, 'utf8')]);
+}
+
+export function wrapKey(kek: MasterKey, streamId: string, dek: Buffer): Buffer {
+  const nonce = randomBytes(NONCE_SIZE);
+  const cipher = createCipheriv('aes-256-gcm', kek.key, nonce);
+  cipher.setAAD(wrapAad(kek.id, streamId));
+  const body = Buffer.concat([cipher.update(dek), cipher.final()]);
+  return Buffer.concat([nonce, body, cipher.getAuthTag()]);
+}
+
+export function unwrapKey(kek: MasterKey, streamId: string, wrapped: Uint8Array): Buffer {
+  if (wrapped.length !== WRAPPED_KEY_SIZE) throw new Error('wrapped data key has the wrong size');
+  const buf = Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.length);
+  const decipher = createDecipheriv('aes-256-gcm', kek.key, buf.subarray(0, NONCE_SIZE));
+  decipher.setAAD(wrapAad(kek.id, streamId));
+  decipher.setAuthTag(buf.subarray(NONCE_SIZE + KEY_SIZE));
+  return Buffer.concat([decipher.update(buf.subarray(NONCE_SIZE, NONCE_SIZE + KEY_SIZE)), decipher.final()]);
+}
+
+function chunkNonce(segment: number, chunk: number): Buffer {
+  const nonce = Buffer.alloc(NONCE_SIZE);
+  nonce.writeUInt32BE(segment, 0);
+  nonce.writeUInt32BE(chunk, 4);
+  return nonce;
+}
+
+/** stream id (16 bytes) || segment || chunk || last flag || segment plaintext size (0 unless last). */
+function chunkAad(streamId: Buffer, segment: number, chunk: number, last: boolean, segmentPlainSize: number): Buffer {
+  const aad = Buffer.alloc(CHUNK_AAD.length + streamId.length + 4 + 4 + 1 + 8);
+  let at = CHUNK_AAD.copy(aad, 0);
+  at += streamId.copy(aad, at);
+  at = aad.writeUInt32BE(segment, at);
+  at = aad.writeUInt32BE(chunk, at);
+  at = aad.writeUInt8(last ? 1 : 0, at);
+  aad.writeBigUInt64BE(last ? BigInt(segmentPlainSize) : 0n, at);
+  return aad;
+}
+
+export interface ChunkPosition {
+  segment: number;
+  chunk: number;
+  last: boolean;
+  /** The segment's plaintext size; bound into the last chunk only. */
+  segmentPlainSize: number;
+}
+
+/** The stream key context: the DEK and the stream id the AAD binds. */
+export class StreamCipher {
+  private readonly dek: Buffer;
+  private readonly streamId: Buffer;
+
+  constructor(dek: Buffer, streamIdHex: string) {
+    this.dek = dek;
+    this.streamId = Buffer.from(streamIdHex, 'hex');
+  }
+
+  /** Encrypts one chunk's plaintext into `out` at `at` (plaintext length + 16 bytes). */
+  encryptInto(plain: Uint8Array, pos: ChunkPosition, out: Uint8Array, at: number): number {
+    const cipher = createCipheriv('aes-256-gcm', this.dek, chunkNonce(pos.segment, pos.chunk));
+    cipher.setAAD(chunkAad(this.streamId, pos.segment, pos.chunk, pos.last, pos.segmentPlainSize));
+    const body = cipher.update(plain);
+    out.set(body, at);
+    const fin = cipher.final();
+    if (fin.length) out.set(fin, at + body.length);
+    out.set(cipher.getAuthTag(), at + plain.length);
+    return plain.length + TAG_SIZE;
+  }
+
+  encrypt(plain: Uint8Array, pos: ChunkPosition): Buffer {
+    const out = Buffer.allocUnsafe(plain.length + TAG_SIZE);
+    this.encryptInto(plain, pos, out, 0);
+    return out;
+  }
+
+  /** Decrypts one chunk (ciphertext + tag); throws if it does not authenticate. */
+  decrypt(chunk: Uint8Array, pos: ChunkPosition): Buffer {
+    if (chunk.length < TAG_SIZE) throw new Error('chunk shorter than its tag');
+    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    const decipher = createDecipheriv('aes-256-gcm', this.dek, chunkNonce(pos.segment, pos.chunk));
+    decipher.setAAD(chunkAad(this.streamId, pos.segment, pos.chunk, pos.last, pos.segmentPlainSize));
+    decipher.setAuthTag(buf.subarray(buf.length - TAG_SIZE));
+    const body = decipher.update(buf.subarray(0, buf.length - TAG_SIZE));
+    const fin = decipher.final();
+    return fin.length ? Buffer.concat([body, fin]) : body;
+  }
+}

@@ -1,0 +1,185 @@
+// Systematic Reed-Solomon over GF(2^8): k data shards pass through unchanged, m parity shards are
+// rows of a Cauchy matrix (parity i, data j: 1 / (x_i + y_j) with x_i = k + i, y_j = j). Every
+// square submatrix of a Cauchy matrix is invertible, so any k of the k+m shards recover the rest.
+// The byte-wise products run in a WebAssembly SIMD kernel (gf-wasm.ts), with a table-driven
+// TypeScript fallback that computes the same bytes.
+
+import { instantiateKernel, type WasmKernel } from './gf-wasm.ts';
+import { inv, invertMatrix, mul, MUL_TABLES } from './gf256.ts';
+
+/** Codec id stored with every segment: this matrix, this field, this byte layout. */
+export const CODEC_ID = 'rs-cauchy-gf256-v1';
+
+/** Largest total shard count: x and y values must be distinct field elements. */
+export const MAX_SHARDS = 255;
+
+/** Computes out[r] = XOR_j rows[r][j] * sources[j] over `len` bytes. */
+export interface GfKernel {
+  readonly name: string;
+  multiply(rows: readonly (readonly number[])[], sources: readonly Uint8Array[], outs: readonly Uint8Array[], len: number): void;
+}
+
+/** Plain TypeScript: one 256-byte product table per coefficient. */
+export const jsKernel: GfKernel = {
+  name: 'js-tables',
+  multiply(rows, sources, outs, len) {
+    const T = MUL_TABLES;
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      const out = outs[r]!;
+      out.fill(0, 0, len);
+      for (let j = 0; j < row.length; j++) {
+        const c = row[j]!;
+        if (c === 0) continue;
+        const src = sources[j]!;
+        if (c === 1) {
+          for (let i = 0; i < len; i++) out[i]! ^= src[i]!;
+          continue;
+        }
+        const base = c * 256;
+        for (let i = 0; i < len; i++) out[i]! ^= T[base + src[i]!]!;
+      }
+    }
+  },
+};
+
+const DESC_RECORD = 48;
+const PAGE = 65536;
+
+/** The WebAssembly SIMD kernel: copies sources into its memory, runs `dot` per row, copies results out. */
+class WasmGfKernel implements GfKernel {
+  readonly name = 'wasm-simd';
+  private kernel: WasmKernel;
+  private bytes: Uint8Array;
+  private view: DataView;
+
+  constructor(kernel: WasmKernel) {
+    this.kernel = kernel;
+    this.bytes = new Uint8Array(kernel.memory.buffer);
+    this.view = new DataView(kernel.memory.buffer);
+  }
+
+  private ensure(size: number): void {
+    const have = this.kernel.memory.buffer.byteLength;
+    if (size <= have) return;
+    this.kernel.memory.grow(Math.ceil((size - have) / PAGE));
+    this.bytes = new Uint8Array(this.kernel.memory.buffer);
+    this.view = new DataView(this.kernel.memory.buffer);
+  }
+
+  multiply(rows: readonly (readonly number[])[], sources: readonly Uint8Array[], outs: readonly Uint8Array[], len: number): void {
+    if (len === 0 || rows.length === 0) return;
+    const padded = Math.ceil(len / 32) * 32;
+    const n = sources.length;
+    const descBytes = rows.length * n * DESC_RECORD;
+    const srcBase = Math.ceil(descBytes / 64) * 64;
+    const outBase = srcBase + n * padded;
+    this.ensure(outBase + rows.length * padded);
+    const mem = this.bytes;
+    for (let j = 0; j < n; j++) {
+      const at = srcBase + j * padded;
+      mem.set(sources[j]!.subarray(0, len), at);
+      if (padded > len) mem.fill(0, at + len, at + padded);
+    }
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      for (let j = 0; j < n; j++) {
+        const rec = (r * n + j) * DESC_RECORD;
+        const c = row[j]!;
+        this.view.setUint32(rec, srcBase + j * padded, true);
+        const lo = c * 256;
+        for (let x = 0; x < 16; x++) {
+          mem[rec + 16 + x] = MUL_TABLES[lo + x]!;
+          mem[rec + 32 + x] = MUL_TABLES[lo + (x << 4)]!;
+        }
+      }
+    }
+    for (let r = 0; r < rows.length; r++) {
+      const at = outBase + r * padded;
+      this.kernel.dot(r * n * DESC_RECORD, n, at, padded);
+      outs[r]!.set(mem.subarray(at, at + len));
+    }
+  }
+}
+
+let defaultKernel: GfKernel | undefined;
+
+/** The fastest kernel available here (WebAssembly SIMD, else TypeScript tables). */
+export function bestKernel(): GfKernel {
+  if (!defaultKernel) {
+    const wasm = instantiateKernel(80);
+    defaultKernel = wasm ? new WasmGfKernel(wasm) : jsKernel;
+  }
+  return defaultKernel;
+}
+
+export class ReedSolomon {
+  readonly k: number;
+  readonly m: number;
+  private readonly parityRows: number[][];
+  private readonly kernel: GfKernel;
+  private readonly decodeCache = new Map<string, number[][]>();
+
+  constructor(k: number, m: number, kernel: GfKernel = bestKernel()) {
+    if (!Number.isInteger(k) || !Number.isInteger(m) || k < 1 || m < 0 || k + m > MAX_SHARDS) {
+      throw new RangeError(`invalid Reed-Solomon profile ${k}+${m}`);
+    }
+    this.k = k;
+    this.m = m;
+    this.kernel = kernel;
+    this.parityRows = [];
+    for (let i = 0; i < m; i++) {
+      const row: number[] = [];
+      for (let j = 0; j < k; j++) row.push(inv((k + i) ^ j));
+      this.parityRows.push(row);
+    }
+  }
+
+  /** The generator row of shard `index` (over the k data shards). */
+  private row(index: number): number[] {
+    if (index < this.k) {
+      const row = new Array<number>(this.k).fill(0);
+      row[index] = 1;
+      return row;
+    }
+    return this.parityRows[index - this.k]!;
+  }
+
+  /** Computes the m parity shards of `len` bytes from the k data shards. */
+  encode(data: readonly Uint8Array[], parity: readonly Uint8Array[], len: number): void {
+    if (data.length !== this.k || parity.length !== this.m) throw new RangeError('shard count does not match the profile');
+    if (this.m === 0) return;
+    this.kernel.multiply(this.parityRows, data, parity, len);
+  }
+
+  /**
+   * Rebuilds shards `targets` (any indices, data or parity) from `shards`, where at least k entries
+   * are present (undefined = missing); writes each into the same position of `outs`.
+   * Throws if fewer than k shards are present.
+   */
+  reconstruct(shards: readonly (Uint8Array | undefined)[], targets: readonly number[], outs: readonly Uint8Array[], len: number): void {
+    if (targets.length === 0) return;
+    const sources: number[] = [];
+    for (let i = 0; i < shards.length && sources.length < this.k; i++) if (shards[i]) sources.push(i);
+    if (sources.length < this.k) throw new Error(`only ${sources.length} of the ${this.k} shards needed to decode`);
+    const key = `${sources.join(',')}>${targets.join(',')}`;
+    let rows = this.decodeCache.get(key);
+    if (!rows) {
+      // D maps the source shards back to the data shards; target t's row over the sources is G[t] x D.
+      const d = invertMatrix(sources.map((s) => Uint8Array.from(this.row(s))));
+      rows = targets.map((t) => {
+        const g = this.row(t);
+        const out = new Array<number>(this.k).fill(0);
+        for (let c = 0; c < this.k; c++) {
+          let v = 0;
+          for (let x = 0; x < this.k; x++) v ^= mul(g[x]!, d[x]![c]!);
+          out[c] = v;
+        }
+        return out;
+      });
+      if (this.decodeCache.size > 256) this.decodeCache.clear();
+      this.decodeCache.set(key, rows);
+    }
+    this.kernel.multiply(rows, sources.map((s) => shards[s]!), outs, len);
+  }
+}
