@@ -11,6 +11,10 @@ const CLI = resolve(import.meta.dirname, '../../src/cli.ts');
 export interface TestServer {
   url: string;
   port: number;
+  /** The plain-HTTP redirect listener, when started with TLS and --http-port. */
+  redirectUrl: string | undefined;
+  /** The certificate to trust, when TLS is on. */
+  tlsCertFile: string | undefined;
   accessKeyId: string;
   secretAccessKey: string;
   dataDir: string;
@@ -59,10 +63,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     });
   });
   const port = Number(new URL(url).port);
+  const redirectUrl = /redirecting (http:\S+) to HTTPS/.exec(stderr)?.[1];
+  const tlsCertFile = /TLS certificate: (\S+)/.exec(stderr)?.[1];
   const clients: S3Client[] = [];
   return {
     url,
     port,
+    redirectUrl,
+    tlsCertFile,
     accessKeyId,
     secretAccessKey,
     dataDir,
