@@ -42,13 +42,16 @@ function canonicalResources(req: RequestParts): string[] {
   const subs = req.query
     .filter((p) => SUB_RESOURCES.has(p.name))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const render = (encodeValues: boolean) =>
+  // S3 signs an empty sub-resource as its bare name (`?versioning`), whether or not the request
+  // line carried `versioning=`; some clients sign what they sent, so both are tried.
+  const render = (encodeValues: boolean, bareEmpty: boolean) =>
     subs
-      .map((p) => (p.hasEquals ? `${p.name}=${encodeValues ? uriEncode(percentDecode(p.rawValue), false) : p.value}` : p.name))
+      .map((p) =>
+        p.hasEquals && !(bareEmpty && p.value === '') ? `${p.name}=${encodeValues ? uriEncode(percentDecode(p.rawValue), false) : p.value}` : p.name,
+      )
       .join('&');
-  const queries = [render(false)];
-  const encoded = render(true);
-  if (encoded !== queries[0]) queries.push(encoded);
+  const queries: string[] = [];
+  for (const q of [render(false, true), render(false, false), render(true, true)]) if (!queries.includes(q)) queries.push(q);
   const out: string[] = [];
   for (const path of paths) {
     for (const q of queries) out.push(bucket + path + (q ? '?' + q : ''));

@@ -14,6 +14,8 @@ import {
   uploadPart,
   uploadPartCopy,
 } from './handlers/multipart.ts';
+import { getBucketAcl, getObjectAcl } from './handlers/acl.ts';
+import { getObjectTagging } from './handlers/tagging.ts';
 import { listObjectsV1, listObjectsV2, listObjectVersions } from './handlers/list-objects.ts';
 
 // Every S3 operation the gateway knows, and how a request (method, bucket?, key?, sub-resources)
@@ -41,7 +43,10 @@ export type Operation =
   | 'CompleteMultipartUpload'
   | 'AbortMultipartUpload'
   | 'ListParts'
-  | 'ListMultipartUploads';
+  | 'ListMultipartUploads'
+  | 'GetBucketAcl'
+  | 'GetObjectAcl'
+  | 'GetObjectTagging';
 
 export const HANDLERS: Record<Operation, Handler> = {
   ListBuckets: listBuckets,
@@ -66,6 +71,9 @@ export const HANDLERS: Record<Operation, Handler> = {
   AbortMultipartUpload: abortMultipartUpload,
   ListParts: listParts,
   ListMultipartUploads: listMultipartUploads,
+  GetBucketAcl: getBucketAcl,
+  GetObjectAcl: getObjectAcl,
+  GetObjectTagging: getObjectTagging,
 };
 
 /** Query parameters that name a sub-resource (an operation of its own) rather than an option. */
@@ -106,6 +114,7 @@ export function resolveOperation(r: RouteInput): Operation {
         if (sub === 'versioning') return 'GetBucketVersioning';
         if (sub === 'versions') return 'ListObjectVersions';
         if (sub === 'uploads') return 'ListMultipartUploads';
+        if (sub === 'acl') return 'GetBucketAcl';
         break;
       case 'HEAD':
         if (sub === undefined) return 'HeadBucket';
@@ -128,6 +137,8 @@ export function resolveOperation(r: RouteInput): Operation {
     case 'GET':
       if (sub === undefined || sub === 'partNumber') return 'GetObject';
       if (sub === 'uploadId') return 'ListParts';
+      if (sub === 'acl') return 'GetObjectAcl';
+      if (sub === 'tagging') return 'GetObjectTagging';
       break;
     case 'HEAD':
       if (sub === undefined || sub === 'partNumber') return 'HeadObject';

@@ -28,6 +28,8 @@ const parser = new XMLParser({
   parseTagValue: false,
   trimValues: false,
   processEntities: true,
+  // Numeric references (&#34; from Go's encoder, &#x9;) must decode like any XML parser's.
+  htmlEntities: true,
   isArray: (name) => name === 'Object' || name === 'Part',
 });
 

@@ -20,13 +20,13 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 const MiB = 1024 * 1024;
 
 /**
- * Multipart upload is not implemented yet. While this is false every tool is told to send the
- * large file in a single PUT (aws cli: multipart_threshold 64MB; s3cmd: enable_multipart False;
- * rclone's default upload_cutoff is 200 MiB) and the large file is 20 MiB. When multipart lands,
- * set it to true: the large file becomes 100 MiB and each tool goes multipart (aws cli and s3cmd
- * with their defaults, rclone with a lowered upload_cutoff).
+ * While this is false every tool is told to send the large file in a single PUT (aws cli:
+ * multipart_threshold 64MB; s3cmd: enable_multipart False; rclone's default upload_cutoff is
+ * 200 MiB) and the large file is 20 MiB. Set it to true once the tools' multipart paths pass
+ * against the server: the large file becomes 100 MiB and each tool goes multipart (aws cli and
+ * s3cmd with their defaults, rclone with a lowered upload_cutoff), server-side copies included.
  */
-const MULTIPART_IMPLEMENTED = false;
+const MULTIPART_IMPLEMENTED = true;
 const LARGE_FILE_BYTES = MULTIPART_IMPLEMENTED ? 100 * MiB : 20 * MiB;
 /** aws cli `s3.multipart_threshold` (its default is 8MB). */
 const AWS_MULTIPART_THRESHOLD = MULTIPART_IMPLEMENTED ? '8MB' : '64MB';

@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, GetBucketAclCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, GetBucketAclCommand, GetObjectAclCommand, GetObjectTaggingCommand, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { expectS3Error } from '../helpers/errors.ts';
@@ -55,7 +55,19 @@ test('presigned GET and PUT work; expired and tampered ones are refused', async 
 });
 
 test('unimplemented operations answer 501 NotImplemented, never a silent 200', async () => {
-  await expectS3Error(s3.send(new GetBucketAclCommand({ Bucket })), 'NotImplemented', 501);
+  await expectS3Error(s3.send(new PutBucketPolicyCommand({ Bucket, Policy: '{}' })), 'NotImplemented', 501);
+});
+
+test('ACLs read as the owner’s FULL_CONTROL; tag sets are empty', async () => {
+  const acl = await s3.send(new GetBucketAclCommand({ Bucket }));
+  assert.equal(acl.Grants?.length, 1);
+  assert.equal(acl.Grants?.[0]?.Permission, 'FULL_CONTROL');
+  assert.equal(acl.Grants?.[0]?.Grantee?.ID, acl.Owner?.ID);
+  const oacl = await s3.send(new GetObjectAclCommand({ Bucket, Key: 'obj' }));
+  assert.equal(oacl.Grants?.[0]?.Permission, 'FULL_CONTROL');
+  const tags = await s3.send(new GetObjectTaggingCommand({ Bucket, Key: 'obj' }));
+  assert.deepEqual(tags.TagSet ?? [], []);
+  await expectS3Error(s3.send(new GetObjectTaggingCommand({ Bucket, Key: 'missing' })), 'NoSuchKey', 404);
 });
 
 test('a malformed path is a clear 400, and the server keeps serving', async () => {

@@ -1,0 +1,9 @@
+import type { S3Context, S3Response } from '../context.ts';
+import { doc } from '../xml.ts';
+import { requireObject } from './object-get.ts';
+
+/** Object tags are not stored yet: every object has an empty tag set (tools copy tags with it). */
+export async function getObjectTagging(ctx: S3Context): Promise<S3Response> {
+  await requireObject(ctx);
+  return { status: 200, headers: { 'x-amz-version-id': 'null' }, body: doc('Tagging', '<TagSet></TagSet>') };
+}
