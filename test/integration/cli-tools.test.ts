@@ -9,7 +9,7 @@ import { delimiter, dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { HeadBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 // Everyday flows driven through real S3 clients from Debian packages (aws cli v2, rclone, s3cmd)
@@ -228,6 +228,8 @@ interface Listing {
 
 interface S3Tool {
   runner: Runner;
+  /** The part size the tool is configured to upload the large file with. */
+  partSize: number;
   listBuckets(): Promise<string[]>;
   makeBucket(bucket: string): Promise<void>;
   upload(local: string, bucket: string, key: string): Promise<void>;
@@ -258,12 +260,14 @@ function unparsed(tool: string, line: string): never {
 }
 
 function awsTool(bin: string, endpoint: string, env: NodeJS.ProcessEnv): S3Tool {
+  const partSize = MULTIPART_IMPLEMENTED ? 8 * MiB : LARGE_FILE_BYTES;
   const runner = new Runner(bin, ['--endpoint-url', endpoint], env);
   const run = (...args: string[]) => runner.run(args);
   const url = (bucket: string, key = '') => `s3://${bucket}/${key}`;
   // `2024-01-02 03:04:05      12345 some key`
   const objectLine = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +(\d+) (.*)$/;
   return {
+    partSize,
     runner,
     async listBuckets() {
       return parseLines(await run('s3', 'ls')).map((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (.+)$/.exec(l)?.[1] ?? unparsed('aws', l));
@@ -321,6 +325,7 @@ function awsTool(bin: string, endpoint: string, env: NodeJS.ProcessEnv): S3Tool 
 }
 
 function rcloneTool(bin: string, configFile: string, remote: string, v2Auth: boolean, env: NodeJS.ProcessEnv): S3Tool {
+  const partSize = MULTIPART_IMPLEMENTED ? 5 * MiB : LARGE_FILE_BYTES;
   // Fail fast: retries would hide a server error behind a later success.
   const runner = new Runner(bin, ['--config', configFile, '--retries', '1', '--low-level-retries', '1', '--contimeout', '10s', '--timeout', '20s'], env);
   const run = (...args: string[]) => runner.run(args);
@@ -333,6 +338,7 @@ function rcloneTool(bin: string, configFile: string, remote: string, v2Auth: boo
   }
   const lsjson = async (...args: string[]) => JSON.parse(await run('lsjson', ...args)) as Entry[];
   return {
+    partSize,
     runner,
     async listBuckets() {
       return (await lsjson('--dirs-only', `${remote}:`)).map((e) => e.Name);
@@ -384,12 +390,14 @@ function rcloneTool(bin: string, configFile: string, remote: string, v2Auth: boo
 }
 
 function s3cmdTool(bin: string, configFile: string, env: NodeJS.ProcessEnv): S3Tool {
+  const partSize = MULTIPART_IMPLEMENTED ? 15 * MiB : LARGE_FILE_BYTES;
   const runner = new Runner(bin, ['-c', configFile, '--no-progress'], env);
   const run = (...args: string[]) => runner.run(args);
   const url = (bucket: string, key = '') => `s3://${bucket}/${key}`;
   // `2024-01-02 03:04        12345  s3://bucket/some key`
   const objectLine = /^\d{4}-\d\d-\d\d \d\d:\d\d +(\d+) +s3:\/\/[^/]+\/(.*)$/;
   return {
+    partSize,
     runner,
     async listBuckets() {
       return parseLines(await run('ls')).map((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d +s3:\/\/(.+)$/.exec(l)?.[1] ?? unparsed('s3cmd', l));
@@ -481,6 +489,16 @@ after(async () => {
 });
 
 /** Every object under prefix as the server lists it (ListObjectsV2 via the SDK): key -> size. */
+/** The S3 ETag of a file uploaded in parts of `partSize` (a plain MD5 when it fits in one). */
+async function expectedEtag(path: string, partSize: number): Promise<string> {
+  const data = await readFile(path);
+  if (data.length <= partSize) return `"${createHash('md5').update(data).digest('hex')}"`;
+  const outer = createHash('md5');
+  let n = 0;
+  for (let off = 0; off < data.length; off += partSize, n++) outer.update(createHash('md5').update(data.subarray(off, off + partSize)).digest());
+  return `"${outer.digest('hex')}-${n}"`;
+}
+
 async function serverObjects(bucket: string, prefix = ''): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   let token: string | undefined;
@@ -555,6 +573,9 @@ async function everydayFlow(t: TestContext, tool: S3Tool, bucket: string, dir: s
 
   await step(`upload a ${LARGE_FILE_BYTES / MiB} MiB file`, async () => {
     await tool.upload(largeFile, bucket, largeKey);
+    // The ETag is what Amazon S3 would give the tool's parts: MD5 of the part MD5s, then -N.
+    const head = await sdk.send(new HeadObjectCommand({ Bucket: bucket, Key: largeKey }));
+    assert.equal(head.ETag, await expectedEtag(largeFile, tool.partSize));
   });
 
   await step('list the bucket, one level and recursively', async () => {
