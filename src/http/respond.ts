@@ -1,20 +1,22 @@
 import type { ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import { once } from 'node:events';
 import type { S3Error, S3Response } from '../s3/index.ts';
 import { doc, el } from '../s3/index.ts';
 
-/** Sends a handler's response; a stream body is piped with back-pressure. */
+/**
+ * Sends a handler's response. A stream body is started only once its first bytes are in hand, so a
+ * failure to open the data (a missing or unreadable file) still becomes a proper S3 error; after
+ * that it flows with back-pressure, and a failure can only cut the connection.
+ */
 export async function sendResponse(res: ServerResponse, r: S3Response, head: boolean): Promise<void> {
-  res.statusCode = r.status;
-  for (const [name, value] of Object.entries(r.headers ?? {})) res.setHeader(name, value);
   const body = r.body;
-  if (body === undefined) {
-    if (!res.hasHeader('content-length') && r.status !== 304 && r.status !== 204) res.setHeader('content-length', 0);
-    res.end();
-    return;
-  }
-  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+  if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) {
+    writeHead(res, r);
+    if (body === undefined) {
+      if (!res.hasHeader('content-length') && r.status !== 304 && r.status !== 204) res.setHeader('content-length', 0);
+      res.end();
+      return;
+    }
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     if (typeof body === 'string') res.setHeader('content-type', 'application/xml');
     res.setHeader('content-length', bytes.length);
@@ -22,11 +24,35 @@ export async function sendResponse(res: ServerResponse, r: S3Response, head: boo
     return;
   }
   if (head) {
-    (body as Readable).destroy();
+    body.destroy();
+    writeHead(res, r);
     res.end();
     return;
   }
-  await pipeline(body as Readable, res);
+  const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const first = await chunks.next();
+  writeHead(res, r);
+  if (first.done) {
+    res.end();
+    return;
+  }
+  const aborted = new Promise<never>((_, reject) => res.once('close', () => reject(new Error('client went away'))));
+  aborted.catch(() => {});
+  try {
+    let next: IteratorResult<Buffer> = first;
+    while (!next.done) {
+      if (!res.write(next.value)) await Promise.race([once(res, 'drain'), aborted]);
+      next = await Promise.race([chunks.next(), aborted]);
+    }
+    res.end();
+  } finally {
+    if (!res.writableEnded) await chunks.return?.();
+  }
+}
+
+function writeHead(res: ServerResponse, r: S3Response): void {
+  res.statusCode = r.status;
+  for (const [name, value] of Object.entries(r.headers ?? {})) res.setHeader(name, value);
 }
 
 /** An S3 error as the XML document (or bare status, for HEAD) Amazon S3 sends. */

@@ -33,6 +33,8 @@ export interface ExchangeOptions {
   timeoutMs?: number;
   /** Parse responses to HEAD (no bodies). */
   head?: boolean;
+  /** Destroys the connection when aborted (the result then reports timedOut). */
+  signal?: AbortSignal;
 }
 
 /** Writes the steps to a fresh connection and collects what comes back until the server closes. */
@@ -59,7 +61,13 @@ export async function exchange(port: number, steps: RawStep[], options: Exchange
   }
   if (options.end && !isClosed) socket.end();
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const timedOut = await Promise.race([closed.then(() => false), sleep(timeoutMs).then(() => true)]);
+  const aborted = new Promise<boolean>((resolve) => {
+    if (options.signal?.aborted) resolve(true);
+    options.signal?.addEventListener('abort', () => resolve(true), { once: true });
+  });
+  const timer = new AbortController();
+  const timedOut = await Promise.race([closed.then(() => false), sleep(timeoutMs, true, { signal: timer.signal }).catch(() => false), aborted]);
+  timer.abort();
   if (timedOut) {
     socket.destroy();
     await closed;
@@ -88,7 +96,7 @@ export function parseResponses(raw: Buffer, head = false): RawResponse[] {
       headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
     }
     pos = end + 4;
-    let body = Buffer.alloc(0);
+    let body: Buffer = Buffer.alloc(0);
     if (head || status === 204 || status === 304 || (status >= 100 && status < 200)) {
       // no body
     } else if (headers['transfer-encoding']?.toLowerCase().includes('chunked')) {

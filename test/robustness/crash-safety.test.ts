@@ -139,6 +139,10 @@ async function runWorkload(s3: S3Client, model: Map<string, KeyState>, rng: Prng
   }
 
   const workers = Array.from({ length: WORKERS }, (_, w) => worker(w));
+  // The kill lands a random time after the workload got going (a slow start-up must not turn
+  // the round into a kill of an idle server).
+  const warmUp = Date.now() + 10_000;
+  while (acknowledged < 3 && failures.length === 0 && Date.now() < warmUp) await new Promise((r) => setTimeout(r, 10));
   await new Promise((r) => setTimeout(r, killAfterMs));
   killed = true;
   await kill();
@@ -220,7 +224,7 @@ for (const seed of SEEDS) {
         const label = `seed ${seed.toString(16)} cycle ${cycle}`;
         const s3 = client(server);
         const running = server;
-        const killAfterMs = rng.int(300, 2200);
+        const killAfterMs = rng.int(50, 1500);
         const { failures, acknowledged } = await runWorkload(s3, model, rng, cycle, killAfterMs, async () => {
           const exited = new Promise((r) => running.process.once('exit', r));
           running.process.kill('SIGKILL');

@@ -32,16 +32,22 @@ export async function deleteObjects(ctx: S3Context): Promise<S3Response> {
   const objects = (del['Object'] ?? []) as unknown[];
   if (!Array.isArray(objects) || objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw new S3Error('MalformedXML');
 
+  // The whole document is checked before anything is removed: a malformed entry changes nothing.
+  const entries = objects.map((item) => {
+    const fields = typeof item === 'object' && item !== null ? (item as Record<string, unknown>) : undefined;
+    const key = fields?.['Key'];
+    const versionId = fields?.['VersionId'];
+    if (typeof key !== 'string' || (versionId !== undefined && typeof versionId !== 'string')) throw new S3Error('MalformedXML');
+    return { key, versionId: versionId as string | undefined };
+  });
+
   let out = '';
-  for (const item of objects) {
-    const key = typeof item === 'object' && item !== null ? (item as Record<string, unknown>)['Key'] : undefined;
-    if (typeof key !== 'string') throw new S3Error('MalformedXML');
-    const versionId = (item as Record<string, unknown>)['VersionId'];
+  for (const { key, versionId } of entries) {
     try {
       checkKey(key);
-      if (typeof versionId === 'string' && versionId !== 'null') throw new S3Error('NoSuchVersion');
+      if (versionId !== undefined && versionId !== 'null') throw new S3Error('NoSuchVersion');
       await removeKey(ctx, key);
-      if (!quiet) out += `<Deleted>${el('Key', key)}${typeof versionId === 'string' ? el('VersionId', versionId) : ''}</Deleted>`;
+      if (!quiet) out += `<Deleted>${el('Key', key)}${versionId !== undefined ? el('VersionId', versionId) : ''}</Deleted>`;
     } catch (err) {
       const e = err instanceof S3Error ? err : new S3Error('InternalError');
       out += `<Error>${el('Key', key)}${el('Code', e.code)}${el('Message', e.message)}</Error>`;
