@@ -7,6 +7,10 @@ export interface ServerConfig {
   address: string;
   port: number;
   dataDir: string;
+  /** Data directories of the shard engine, one failure domain each (default: <dataDir>/data). */
+  drives: string[];
+  /** Each data directory is scrubbed (every block re-hashed) about this often (ms); 0 = never. */
+  scrubPeriodMs: number;
   region: string;
   domains: string[];
   /** '-' for stdout, a file path, or 'off'. */
@@ -44,6 +48,8 @@ export const SETTINGS: Setting[] = [
   { flag: 'address', env: 'OORT_ADDRESS', default: '127.0.0.1', help: 'address to listen on' },
   { flag: 'port', env: 'OORT_PORT', default: '9000', help: 'port of the S3 API (HTTPS when TLS is set; 0 picks a free one)' },
   { flag: 'data-dir', env: 'OORT_DATA_DIR', default: './.data', help: 'metadata database, object data, master key' },
+  { flag: 'drives', env: 'OORT_DRIVES', default: undefined, help: 'comma-separated data directories, one per disk (default: <data-dir>/data)' },
+  { flag: 'scrub-period', env: 'OORT_SCRUB_PERIOD', default: '30d', help: 're-check every stored block this often (e.g. 30d; 0 = never)' },
   { flag: 'region', env: 'OORT_REGION', default: 'us-east-1', help: 'region name clients sign requests for' },
   { flag: 'domain', env: 'OORT_DOMAINS', default: 'localhost', help: 'comma-separated domains for virtual-hosted style (bucket.<domain>)' },
   { flag: 'tls-cert', env: 'OORT_TLS_CERT', default: undefined, help: 'certificate chain (PEM) for HTTPS; reloaded on SIGHUP' },
@@ -99,6 +105,8 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): Serve
     address: get('address')!,
     port: number('port', get('port')!, 0, 65535),
     dataDir: get('data-dir')!,
+    drives: (get('drives') ?? '').split(',').map((d) => d.trim()).filter(Boolean),
+    scrubPeriodMs: get('scrub-period')!.trim() === '0' ? 0 : parseDuration(get('scrub-period')!),
     region: get('region')!,
     domains: get('domain')!.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean),
     accessLog: get('access-log')!,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import { SqliteMetaStore } from './meta/index.ts';
-import { LocalFileEngine } from './engine/index.ts';
+import { ShardEngine, loadKeyRing } from './engine/shard/index.ts';
 import { Accounts, Identity, SecretBox } from './iam/index.ts';
 import { loadMasterKey } from './security/master-key.ts';
 import { createGateway } from './http/gateway.ts';
@@ -14,6 +14,7 @@ import { AccessLog } from './http/access-log.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { ensureSelfSigned, readTls, type TlsFiles } from './http/tls.ts';
 import { redirectToHttps } from './http/redirect.ts';
+import { onClientError } from './http/client-error.ts';
 import { usesTls, type ServerConfig } from './config.ts';
 import { expireUploads } from './maintenance/upload-expiry.ts';
 import { collectGarbage } from './maintenance/garbage-collect.ts';
@@ -57,7 +58,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   }
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const meta = await SqliteMetaStore.open(join(config.dataDir, 'meta.sqlite'));
-  const engine = await LocalFileEngine.open(join(config.dataDir, 'data'));
+  const { keys: engineKeys } = await loadKeyRing(config.dataDir);
+  const engine = await ShardEngine.open({
+    drives: config.drives.length > 0 ? config.drives : [join(config.dataDir, 'data')],
+    segments: meta.segmentStore(),
+    keys: engineKeys,
+    scrubPeriodMs: config.scrubPeriodMs,
+  });
   const box = new SecretBox(await loadMasterKey(config.dataDir));
   const identity = new Identity(meta, box);
   const accounts = new Accounts(meta, box, identity);
@@ -95,6 +102,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   }
   // An idle socket (no bytes either way) for two minutes is a stalled client.
   api.timeout = 120_000;
+  api.on('clientError', onClientError);
   const port = await listen(api, config.port, config.address);
   let redirect: Server | undefined;
   let redirectPort: number | undefined;

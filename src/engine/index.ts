@@ -1,3 +1,3 @@
-// Public face of engine/: the ObjectEngine interface and its implementations.
+// Public face of engine/: the ObjectEngine interface and its implementation, the shard engine.
 export type * from './types.ts';
-export { LocalFileEngine } from './local-file.ts';
+export { ShardEngine } from './shard/index.ts';

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { S3Error, S3Response } from '../s3/index.ts';
 import { doc, el } from '../s3/index.ts';
 
@@ -36,17 +37,15 @@ export async function sendResponse(res: ServerResponse, r: S3Response, head: boo
     res.end();
     return;
   }
-  const aborted = new Promise<never>((_, reject) => res.once('close', () => reject(new Error('client went away'))));
-  aborted.catch(() => {});
+  // Hand the rest to pipeline: back-pressure, and a client that goes away stops the reading.
+  async function* rest(): AsyncGenerator<Buffer> {
+    yield first.value;
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+  }
   try {
-    let next: IteratorResult<Buffer> = first;
-    while (!next.done) {
-      if (!res.write(next.value)) await Promise.race([once(res, 'drain'), aborted]);
-      next = await Promise.race([chunks.next(), aborted]);
-    }
-    res.end();
+    await pipeline(Readable.from(rest(), { objectMode: false }), res);
   } finally {
-    if (!res.writableEnded) await chunks.return?.();
+    await chunks.return?.();
   }
 }
 

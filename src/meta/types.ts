@@ -223,5 +223,12 @@ export interface MetaStore {
    */
   referencedLocators(): AsyncIterable<string>;
 
+  /**
+   * Atomically rewrites locators wherever they appear (objects, their parts, pending uploads' parts):
+   * each one for which `replace` returns a string becomes that string. Returns how many changed.
+   * Master key rotation uses it to re-wrap the data keys carried by inline locators.
+   */
+  replaceLocators(replace: (locator: string) => string | undefined): Promise<number>;
+
   close(): Promise<void>;
 }

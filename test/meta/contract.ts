@@ -824,6 +824,28 @@ export function metaStoreContract(name: string, open: () => Promise<MetaStore>, 
       });
     });
 
+    describe('replaceLocators', () => {
+      it('rewrites the locators the function maps, in objects, their parts and pending uploads’ parts', async () => {
+        await store.createBucket(bucketRecord('b'));
+        await store.putObject(objectRecord('b', 'single', { locator: 'i:old' }));
+        await store.putObject(objectRecord('b', 'other', { locator: 's:keep' }));
+        await store.createUpload(uploadRecord('b', 'done', 'u-done'));
+        const parts = [partRecord('u-done', 1), partRecord('u-done', 2)];
+        for (const p of parts) await store.putPart('u-done', p);
+        await store.completeUpload('u-done', assembled('b', 'done', parts));
+        await store.createUpload(uploadRecord('b', 'pending', 'u-pending'));
+        await store.putPart('u-pending', partRecord('u-pending', 3));
+        const wanted = new Set(['i:old', 'part:u-done:2', 'part:u-pending:3']);
+        const changed = await store.replaceLocators((l) => (wanted.has(l) ? `new:${l}` : undefined));
+        assert.equal(changed, 3);
+        assert.equal((await store.getObject('b', 'single'))?.locator, 'new:i:old');
+        assert.equal((await store.getObject('b', 'other'))?.locator, 's:keep');
+        assert.deepEqual((await store.getObject('b', 'done'))?.parts?.map((p) => p.locator), ['part:u-done:1', 'new:part:u-done:2']);
+        assert.deepEqual((await store.listParts('u-pending', 0, 10)).map((p) => p.locator), ['new:part:u-pending:3']);
+        assert.equal(await store.replaceLocators(() => undefined), 0);
+      });
+    });
+
     describe('accounts and access keys', () => {
       const account = (id: string, email?: string): Account => ({
         id,

@@ -9,7 +9,7 @@
 //   plaintext size (a streaming writer learns the size only when the segment ends): reordered,
 //   spliced or truncated ciphertext fails authentication.
 
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { TAG_SIZE } from './layout.ts';
 
 export const KEY_SIZE = 32;
@@ -79,11 +79,12 @@ export interface ChunkPosition {
 
 /** The stream key context: the DEK and the stream id the AAD binds. */
 export class StreamCipher {
-  private readonly dek: Buffer;
+  /** A KeyObject, made once: building one per chunk from raw bytes costs as much as the AES. */
+  private readonly dek: KeyObject;
   private readonly streamId: Buffer;
 
   constructor(dek: Buffer, streamIdHex: string) {
-    this.dek = dek;
+    this.dek = createSecretKey(dek);
     this.streamId = Buffer.from(streamIdHex, 'hex');
   }
 

@@ -117,7 +117,7 @@ function dotBody(): number[] {
 }
 
 /** The module's bytes: exports `memory` (initial pages given) and `dot`. */
-function moduleBytes(pages: number): Uint8Array {
+function moduleBytes(pages: number): Uint8Array<ArrayBuffer> {
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([])]])),

@@ -1,9 +1,10 @@
 // The master key (KEK): 256 bits with an id, outside the metadata database.
 //
 // Embedded mode keeps it in `<data-dir>/master.key` (mode 0600), generated at first start, as
-// JSON: { "current": id, "keys": [{ "id", "key" (base64), "created" }] }. Older keys stay in the
-// file only while a rotation is re-wrapping data keys, so a rotation that stops half-way can be
-// run again. OORT_MASTER_KEY (base64 of 32 bytes) with OORT_MASTER_KEY_ID replaces the file;
+// JSON { "id", "key" (base64), "previous": [{ "id", "key" }] } -- the same file and top-level
+// fields src/security/master-key.ts reads for sealing secrets. `previous` lists older keys only
+// while a rotation is re-wrapping data keys, so a rotation that stops half-way can be run again.
+// OORT_MASTER_KEY (base64 of 32 bytes) with OORT_MASTER_KEY_ID replaces the file;
 // OORT_PREVIOUS_MASTER_KEYS ("id:base64,id:base64") lists older keys still needed to unwrap.
 //
 // Losing this key makes every object unreadable: back it up.
@@ -16,8 +17,9 @@ import { KEY_SIZE, type MasterKey } from './crypto.ts';
 export const MASTER_KEY_FILE = 'master.key';
 
 interface KeyFile {
-  current: string;
-  keys: Array<{ id: string; key: string; created: string }>;
+  id: string;
+  key: string;
+  previous?: Array<{ id: string; key: string }>;
 }
 
 /** The current master key and the older ones data keys may still be wrapped under. */
@@ -45,7 +47,7 @@ export class KeyRing {
 }
 
 export function newMasterKey(): MasterKey {
-  return { id: randomBytes(6).toString('hex'), key: randomBytes(KEY_SIZE) };
+  return { id: `mk-${randomBytes(4).toString('hex')}`, key: randomBytes(KEY_SIZE) };
 }
 
 function checkKey(id: string, key: Buffer): MasterKey {
@@ -57,8 +59,7 @@ function checkKey(id: string, key: Buffer): MasterKey {
 function keysFromEnv(env: NodeJS.ProcessEnv): KeyRing | undefined {
   const value = env.OORT_MASTER_KEY;
   if (!value) return undefined;
-  const id = env.OORT_MASTER_KEY_ID;
-  if (!id) throw new Error('OORT_MASTER_KEY needs OORT_MASTER_KEY_ID');
+  const id = env.OORT_MASTER_KEY_ID || 'env';
   const current = checkKey(id, Buffer.from(value, 'base64'));
   const others = (env.OORT_PREVIOUS_MASTER_KEYS ?? '')
     .split(',')
@@ -81,19 +82,17 @@ async function readKeyFile(path: string): Promise<KeyRing | undefined> {
     throw err;
   }
   const parsed = JSON.parse(text) as KeyFile;
-  const keys = parsed.keys.map((k) => checkKey(k.id, Buffer.from(k.key, 'base64')));
-  const current = keys.find((k) => k.id === parsed.current);
-  if (!current) throw new Error(`${path}: current key ${parsed.current} is not in the file`);
-  return new KeyRing(current, keys.filter((k) => k !== current), path);
+  if (typeof parsed.id !== 'string' || typeof parsed.key !== 'string') throw new Error(`${path} is not a valid master key file`);
+  const current = checkKey(parsed.id, Buffer.from(parsed.key, 'base64'));
+  const previous = (parsed.previous ?? []).map((k) => checkKey(k.id, Buffer.from(k.key, 'base64')));
+  return new KeyRing(current, previous, path);
 }
 
 /** Writes the key file atomically with mode 0600 (tmp, fsync, rename, fsync directory). */
 export async function writeKeyFile(path: string, current: MasterKey, others: MasterKey[]): Promise<void> {
-  const created = new Date().toISOString();
-  const body: KeyFile = {
-    current: current.id,
-    keys: [current, ...others].map((k) => ({ id: k.id, key: k.key.toString('base64'), created })),
-  };
+  const body: KeyFile = { id: current.id, key: current.key.toString('base64') };
+  const previous = others.filter((k) => k.id !== current.id);
+  if (previous.length > 0) body.previous = previous.map((k) => ({ id: k.id, key: k.key.toString('base64') }));
   const tmp = `${path}.tmp-${process.pid}`;
   const fh = await open(tmp, 'w', 0o600);
   try {
@@ -121,7 +120,21 @@ export async function loadKeyRing(dataDir: string, env: NodeJS.ProcessEnv = proc
   const path = join(dataDir, MASTER_KEY_FILE);
   const existing = await readKeyFile(path);
   if (existing) return { keys: existing, created: false };
+  // First start: create it, unless another loader of the same file just did.
   const key = newMasterKey();
-  await writeKeyFile(path, key, []);
+  try {
+    const fh = await open(path, 'wx', 0o600);
+    try {
+      await fh.writeFile(JSON.stringify({ id: key.id, key: key.key.toString('base64') }) + '\n');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const raced = await readKeyFile(path);
+    if (raced) return { keys: raced, created: false };
+    throw err;
+  }
   return { keys: new KeyRing(key, [], path), created: true };
 }

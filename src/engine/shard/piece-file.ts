@@ -131,7 +131,7 @@ export function decodeTrailer(b: Uint8Array, blockCount: number): Buffer[] {
 /** Merkle root with domain separation: leaf = H(0x00 || hash || index), node = H(0x01 || left || right). */
 export function merkleRoot(hashes: readonly Buffer[]): Buffer {
   if (hashes.length === 0) return sha256(Buffer.alloc(0));
-  let level = hashes.map((h, i) => {
+  let level: Buffer[] = hashes.map((h, i) => {
     const index = Buffer.alloc(4);
     index.writeUInt32BE(i);
     return createHash('sha256').update(Buffer.of(0)).update(h).update(index).digest();

@@ -76,7 +76,7 @@ export function objectFrom(r: Row): ObjectVersion {
 
 type PartTuple = [number, number, string, string] | [number, number, string, string, string, string, string];
 
-function encodeParts(parts: ObjectPart[]): string {
+export function encodeParts(parts: ObjectPart[]): string {
   const tuples: PartTuple[] = parts.map((p) =>
     p.checksum
       ? [p.number, p.size, p.etag, p.locator, p.checksum.algorithm, p.checksum.value, p.checksum.type]

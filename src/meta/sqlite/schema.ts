@@ -91,6 +91,73 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX access_keys_by_account ON access_keys (account_id, created_at);
   `,
+  // The shard engine (src/engine/shard/segment-store.ts): streams, segments, pieces, failure
+  // domains and the repair queue. Pieces are indexed by domain so "what was on directory X" is
+  // one query.
+  `
+  CREATE TABLE domains (
+    domain_id       TEXT NOT NULL PRIMARY KEY,
+    kind            TEXT NOT NULL,
+    address         TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    last_scrub_at   INTEGER
+  ) STRICT;
+
+  CREATE TABLE streams (
+    stream_id       TEXT NOT NULL PRIMARY KEY,
+    state           TEXT NOT NULL,
+    kek_id          TEXT NOT NULL,
+    wrapped_key     BLOB NOT NULL,
+    size            INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    deleted_at      INTEGER
+  ) STRICT;
+  CREATE INDEX streams_by_time ON streams (created_at);
+  CREATE INDEX streams_deleted ON streams (deleted_at) WHERE deleted_at IS NOT NULL;
+  CREATE INDEX streams_by_kek ON streams (kek_id);
+
+  CREATE TABLE segments (
+    stream_id       TEXT NOT NULL REFERENCES streams (stream_id),
+    seg_index       INTEGER NOT NULL,
+    plain_offset    INTEGER NOT NULL,
+    plain_size      INTEGER NOT NULL,
+    cipher_size     INTEGER NOT NULL,
+    k               INTEGER NOT NULL,
+    m               INTEGER NOT NULL,
+    block_size      INTEGER NOT NULL,
+    codec           TEXT NOT NULL,
+    merkle_root     BLOB NOT NULL,
+    created_at      INTEGER NOT NULL,
+    PRIMARY KEY (stream_id, seg_index)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE pieces (
+    stream_id       TEXT NOT NULL,
+    seg_index       INTEGER NOT NULL,
+    piece_index     INTEGER NOT NULL,
+    domain_id       TEXT NOT NULL,
+    piece_size      INTEGER NOT NULL,
+    merkle_root     BLOB NOT NULL,
+    state           TEXT NOT NULL,
+    PRIMARY KEY (stream_id, seg_index, piece_index),
+    FOREIGN KEY (stream_id, seg_index) REFERENCES segments (stream_id, seg_index)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX pieces_by_domain ON pieces (domain_id, state);
+
+  CREATE TABLE repair_queue (
+    stream_id       TEXT NOT NULL,
+    seg_index       INTEGER NOT NULL,
+    priority        INTEGER NOT NULL,
+    reason          TEXT NOT NULL,
+    inserted_at     INTEGER NOT NULL,
+    attempted_at    INTEGER,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    PRIMARY KEY (stream_id, seg_index)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX repair_queue_by_priority ON repair_queue (priority, inserted_at);
+  `,
 ];
 
 /** The schema version this code writes and reads. */

@@ -36,8 +36,10 @@ import {
   uploadFrom,
   uploadParams,
   decodeParts,
+  encodeParts,
 } from './rows.ts';
 import { configure, migrate } from './schema.ts';
+import { SqliteSegmentStore } from './segment-store.ts';
 import { prepareStatements, scanIndex, type RangeScans, type Statements } from './statements.ts';
 
 type Row = Record<string, SQLOutputValue>;
@@ -73,6 +75,14 @@ export class SqliteMetaStore implements MetaStore {
 
   async close(): Promise<void> {
     if (this.db.isOpen) this.db.close();
+  }
+
+  private segments: SqliteSegmentStore | undefined;
+
+  /** The shard engine's metadata (streams, segments, pieces, repair queue) on this same connection. */
+  segmentStore(): SqliteSegmentStore {
+    this.segments ??= new SqliteSegmentStore(this.db);
+    return this.segments;
   }
 
   /** Rows and queries read by listObjects/listUploads scans since open (see MetaStore). */
@@ -310,6 +320,45 @@ export class SqliteMetaStore implements MetaStore {
       for (const row of this.q.partLocators.iterate()) found.push(row.locator as string);
     });
     yield* found;
+  }
+
+  async replaceLocators(replace: (locator: string) => string | undefined): Promise<number> {
+    return this.write(() => {
+      let changed = 0;
+      const swap = (locator: string): string | undefined => {
+        const next = locator ? replace(locator) : undefined;
+        if (next !== undefined && next !== locator) {
+          changed++;
+          return next;
+        }
+        return undefined;
+      };
+      const updateObject = this.db.prepare('UPDATE objects SET locator = ?, parts = ? WHERE bucket = ? AND key = ?');
+      for (const row of this.db.prepare('SELECT bucket, key, locator, parts FROM objects').all()) {
+        const locator = swap(row.locator as string);
+        let parts = row.parts as string | null;
+        if (parts !== null) {
+          const list = decodeParts(parts);
+          let touched = false;
+          for (const part of list) {
+            const next = swap(part.locator);
+            if (next !== undefined) {
+              part.locator = next;
+              touched = true;
+            }
+          }
+          if (touched) parts = encodeParts(list);
+          else if (locator === undefined) continue;
+        } else if (locator === undefined) continue;
+        updateObject.run(locator ?? (row.locator as string), parts, row.bucket as string, row.key as string);
+      }
+      const updatePart = this.db.prepare('UPDATE parts SET locator = ? WHERE upload_id = ? AND number = ?');
+      for (const row of this.db.prepare('SELECT upload_id, number, locator FROM parts').all()) {
+        const next = swap(row.locator as string);
+        if (next !== undefined) updatePart.run(next, row.upload_id as string, row.number as number);
+      }
+      return changed;
+    });
   }
 
   // Helpers

@@ -1,0 +1,366 @@
+// ShardEngine: the ObjectEngine that encrypts, erasure-codes and spreads objects over failure
+// domains (data directories), with inline tiny objects, degraded reads, background repair, scrub
+// and garbage collection. One directory is the 1+0 profile of the same code.
+
+import { Readable } from 'node:stream';
+import type { ObjectEngine, WriteResult } from '../types.ts';
+import type { EngineContext } from './context.ts';
+import { DirectoryDomain, readDomainId } from './domain.ts';
+import { isInline, openInline } from './inline.ts';
+import { DEFAULT_BLOCK_SIZE, profileFor, type Profile } from './layout.ts';
+import type { KeyRing } from './master-key.ts';
+import { pieceName } from './piece-file.ts';
+import { DomainSet } from './placement.ts';
+import { readStream } from './reader.ts';
+import { DEFAULT_REPAIR, Repairer, type RepairOptions, type RepairStatus } from './repair.ts';
+import { scrubDomain, type ScrubResult } from './scrub.ts';
+import type { DomainRecord, SegmentStore } from './segment-store.ts';
+import { STREAM_PREFIX, writeObject } from './writer.ts';
+import { resolve } from 'node:path';
+
+/** Objects up to this size are stored inline (measured: see docs/architecture.md). */
+export const DEFAULT_INLINE_THRESHOLD = 4096;
+export const DEFAULT_SCRUB_PERIOD_MS = 30 * 24 * 3600 * 1000;
+export const DEFAULT_DELETE_GRACE_MS = 15 * 60 * 1000;
+
+export interface ShardEngineOptions {
+  /** Data directories: one failure domain each. */
+  drives: string[];
+  segments: SegmentStore;
+  keys: KeyRing;
+  /** Overrides the profile chosen from the directory count. */
+  profile?: Profile;
+  blockSize?: number;
+  /** Objects up to this many bytes live in their locator; -1 turns inlining off. */
+  inlineThreshold?: number;
+  repair?: Partial<RepairOptions>;
+  /** Every domain is scrubbed about this often (+-17%); 0 turns scheduled scrubs off. */
+  scrubPeriodMs?: number;
+  /** Scrub sleeps this many times the time each piece took. */
+  scrubTranquility?: number;
+  /** Run repair, scrub and domain checks in the background (default true; tests drive them by hand). */
+  background?: boolean;
+  /** Milliseconds between domain health checks. */
+  checkIntervalMs?: number;
+  /**
+   * A deleted stream stays readable this long (ms) before its pieces go, so a reader that started
+   * on the old version of an object (or of one of its parts) finishes it. Default 15 minutes.
+   */
+  deleteGraceMs?: number;
+  log?: (message: string) => void;
+}
+
+export class ShardEngine implements ObjectEngine {
+  readonly ctx: EngineContext;
+  private readonly drives: string[];
+  private readonly repairer: Repairer;
+  private readonly options: ShardEngineOptions;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private checking: Promise<void> | undefined;
+  private scrubbing: Promise<void> | undefined;
+  private readonly scrubAbort = new AbortController();
+  private closed = false;
+
+  private constructor(options: ShardEngineOptions, domains: DomainSet) {
+    this.options = options;
+    this.drives = options.drives.map((d) => resolve(d));
+    const log = options.log ?? ((m: string) => console.error(m));
+    const ctx: EngineContext = {
+      segments: options.segments,
+      keys: options.keys,
+      domains,
+      profile: options.profile ?? profileFor(options.drives.length),
+      blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
+      inlineThreshold: options.inlineThreshold ?? DEFAULT_INLINE_THRESHOLD,
+      queueRepair: (jobs) => {
+        const done = jobs.length > 0 ? options.segments.enqueueRepairs(jobs) : Promise.resolve();
+        done.then(() => this.repairer.wake()).catch((err: unknown) => log(`could not queue repairs: ${String(err)}`));
+      },
+      log,
+    };
+    this.ctx = ctx;
+    this.repairer = new Repairer(ctx, { ...DEFAULT_REPAIR, ...options.repair });
+  }
+
+  static async open(options: ShardEngineOptions): Promise<ShardEngine> {
+    if (options.drives.length === 0) throw new Error('no data directory given');
+    const paths = options.drives.map((d) => resolve(d));
+    if (new Set(paths).size !== paths.length) throw new Error('a data directory is listed twice');
+    const engine = new ShardEngine(options, new DomainSet());
+    const { k, m } = engine.ctx.profile;
+    if (k + m > paths.length) throw new Error(`profile ${k}+${m} needs ${k + m} data directories, ${paths.length} given`);
+    await engine.attachDomains();
+    if (m === 0) {
+      engine.ctx.log(
+        `warning: ${paths.length} data director${paths.length === 1 ? 'y' : 'ies'} gives profile ${k}+0: rot is detected but nothing protects against a lost disk`,
+      );
+    }
+    if (options.background !== false) {
+      engine.repairer.start();
+      const check = setInterval(() => void engine.checkDomains().catch((err: unknown) => engine.ctx.log(`domain check failed: ${String(err)}`)), options.checkIntervalMs ?? 5000);
+      check.unref();
+      engine.timers.push(check);
+      const purge = setInterval(() => void engine.purgeDeleted().catch((err: unknown) => engine.ctx.log(`purge failed: ${String(err)}`)), 30_000);
+      purge.unref();
+      engine.timers.push(purge);
+      if ((options.scrubPeriodMs ?? DEFAULT_SCRUB_PERIOD_MS) > 0) {
+        const scrub = setInterval(() => void engine.scrubDue().catch((err: unknown) => engine.ctx.log(`scrub failed: ${String(err)}`)), 3_600_000);
+        scrub.unref();
+        engine.timers.push(scrub);
+      }
+    }
+    return engine;
+  }
+
+  /** Opens every configured directory, records it, and marks what changed since the last start. */
+  private async attachDomains(): Promise<void> {
+    const known = await this.ctx.segments.listDomains();
+    const attached = new Set<string>();
+    for (const path of this.drives) {
+      const { domain, created } = await DirectoryDomain.open(path);
+      if (created) {
+        // An empty directory where a known one was: that drive was replaced; its pieces are lost.
+        for (const old of known) if (old.address === path && old.state !== 'lost') await this.markLost(old.id);
+      }
+      const previous = known.find((d) => d.id === domain.id);
+      const record: DomainRecord = { id: domain.id, kind: 'dir', address: path, state: 'online', createdAt: previous?.createdAt ?? new Date() };
+      if (previous?.lastScrubAt) record.lastScrubAt = previous.lastScrubAt;
+      await this.ctx.segments.putDomain(record);
+      this.ctx.domains.add(domain);
+      attached.add(domain.id);
+    }
+    // Known directories no longer configured: offline (their pieces count as unavailable).
+    for (const d of known) {
+      if (!attached.has(d.id) && d.state === 'online') await this.ctx.segments.setDomainState(d.id, 'offline');
+    }
+  }
+
+  /** A domain's pieces are gone for good: record it and queue every segment that had one there. */
+  private async markLost(domainId: string): Promise<number> {
+    await this.ctx.segments.setDomainState(domainId, 'lost');
+    this.ctx.domains.remove(domainId);
+    const refs = await this.ctx.segments.piecesOnDomain(domainId);
+    const segments = new Map<string, { streamId: string; segment: number; priority: number; reason: string }>();
+    for (const r of refs) segments.set(`${r.streamId}/${r.segment}`, { streamId: r.streamId, segment: r.segment, priority: 0, reason: `lost ${domainId}` });
+    await this.ctx.segments.enqueueRepairs([...segments.values()]);
+    this.repairer.wake();
+    if (segments.size > 0) this.ctx.log(`data directory ${domainId} lost: ${segments.size} segment(s) queued for repair`);
+    return segments.size;
+  }
+
+  /**
+   * Health check of every configured directory: one that is unreachable goes offline (reads
+   * treat its pieces as missing, writes avoid it); one that came back goes online; one whose
+   * identity marker is gone (wiped or replaced by an empty directory) is lost, its segments
+   * queued for repair, and the directory becomes a new, empty domain.
+   */
+  async checkDomains(): Promise<void> {
+    if (this.checking) return this.checking;
+    this.checking = (async () => {
+      for (const path of this.drives) {
+        const current = this.ctx.domains.all().find((d) => d.address === path);
+        let id: string | undefined;
+        let reachable = true;
+        try {
+          id = await readDomainId(path);
+        } catch {
+          reachable = false;
+        }
+        if (current && reachable && id === current.id) {
+          this.ctx.domains.setOnline(current.id, true);
+          continue;
+        }
+        if (!reachable) {
+          if (current) {
+            this.ctx.domains.setOnline(current.id, false);
+            await this.ctx.segments.setDomainState(current.id, 'offline');
+          }
+          continue;
+        }
+        // Reachable, but not the domain we had: wiped, or an empty replacement.
+        if (current) await this.markLost(current.id);
+        const { domain } = await DirectoryDomain.open(path);
+        await this.ctx.segments.putDomain({ id: domain.id, kind: 'dir', address: path, state: 'online', createdAt: new Date() });
+        this.ctx.domains.add(domain);
+      }
+    })();
+    try {
+      await this.checking;
+    } finally {
+      this.checking = undefined;
+    }
+  }
+
+  async write(source: AsyncIterable<Buffer>): Promise<WriteResult> {
+    return writeObject(this.ctx, source);
+  }
+
+  read(locator: string, range?: { start: number; end: number }): Readable {
+    if (isInline(locator)) {
+      let plain: Buffer;
+      try {
+        plain = openInline(this.ctx.keys, locator);
+      } catch (err) {
+        return Readable.from((async function* () {
+          throw err;
+        })());
+      }
+      const start = range?.start ?? 0;
+      const end = range ? Math.min(range.end, plain.length - 1) : plain.length - 1;
+      return Readable.from(end >= start ? [plain.subarray(start, end + 1)] : [], { objectMode: false });
+    }
+    return readStream(this.ctx, streamIdOf(locator), range);
+  }
+
+  async delete(locator: string): Promise<void> {
+    if (isInline(locator)) return;
+    const streamId = streamIdOf(locator);
+    if ((this.options.deleteGraceMs ?? DEFAULT_DELETE_GRACE_MS) <= 0) return this.deleteStream(streamId);
+    if (!(await this.ctx.segments.markDeleted(streamId, new Date()))) return;
+    // Out of the live set now (scrub, listings of pieces), still readable until the purge.
+    const segments = await this.ctx.segments.getSegments(streamId);
+    await Promise.all(
+      segments.flatMap((seg) =>
+        seg.pieces.map((p) => this.ctx.domains.usable(p.domainId)?.trash(pieceName(streamId, seg.segment, p.piece)).catch(() => {})),
+      ),
+    );
+  }
+
+  /** Removes the streams deleted before `before` (the grace period's end); returns how many. */
+  async purgeDeleted(before = new Date(Date.now() - (this.options.deleteGraceMs ?? DEFAULT_DELETE_GRACE_MS))): Promise<number> {
+    const ids = await this.ctx.segments.deletedBefore(before);
+    for (const id of ids) await this.deleteStream(id);
+    return ids.length;
+  }
+
+  private async deleteStream(streamId: string): Promise<void> {
+    const pieces = await this.ctx.segments.deleteStream(streamId);
+    // Rows go first: a piece file left behind by a failure here is an orphan the sweep removes.
+    await Promise.all(
+      pieces.map((p) => this.ctx.domains.usable(p.domainId)?.delete(pieceName(p.streamId, p.segment, p.piece)).catch(() => {})),
+    );
+  }
+
+  async sweep(keep: ReadonlySet<string>, olderThan: Date): Promise<number> {
+    let removed = 0;
+    for (const streamId of await this.ctx.segments.streamsCreatedBefore(olderThan)) {
+      if (keep.has(STREAM_PREFIX + streamId)) continue;
+      await this.deleteStream(streamId);
+      removed++;
+    }
+    // Piece files that no piece row names (a crash between a piece write and its segment commit,
+    // a repair that lost its race, a failed delete), and unfinished writes.
+    for (const domain of this.ctx.domains.online()) {
+      const recorded = new Set((await this.ctx.segments.piecesOnDomain(domain.id)).map((r) => pieceName(r.streamId, r.segment, r.piece)));
+      for (const listing of [domain.list(), domain.listTrash()]) {
+        for await (const info of listing) {
+          if (recorded.has(info.name) || info.mtime >= olderThan) continue;
+          await domain.delete(info.name).catch(() => {});
+          removed++;
+        }
+      }
+      removed += await domain.sweepTemporary(olderThan);
+    }
+    return removed;
+  }
+
+  /** Runs every queued repair now (tests, and `drive replace` with progress). */
+  async repairAll(): Promise<void> {
+    await this.repairer.drain();
+  }
+
+  repairStatus(): Promise<RepairStatus> {
+    return this.repairer.status();
+  }
+
+  /** Scrubs one domain (by id or path), or all; records the time; returns per-domain results. */
+  async scrub(which?: string): Promise<Map<string, ScrubResult>> {
+    const results = new Map<string, ScrubResult>();
+    for (const domain of this.ctx.domains.online()) {
+      if (which && domain.id !== which && domain.address !== resolve(which)) continue;
+      const r = await scrubDomain(this.ctx, domain, { tranquility: this.options.scrubTranquility ?? 0, signal: this.scrubAbort.signal });
+      await this.ctx.segments.setDomainScrubbed(domain.id, new Date());
+      results.set(domain.id, r);
+    }
+    return results;
+  }
+
+  /** Scrubs, one at a time, the domains whose last scrub is older than the period (+-17% jitter). */
+  private async scrubDue(): Promise<void> {
+    if (this.scrubbing || this.closed) return;
+    const period = this.options.scrubPeriodMs ?? DEFAULT_SCRUB_PERIOD_MS;
+    this.scrubbing = (async () => {
+      const records = await this.ctx.segments.listDomains();
+      for (const domain of this.ctx.domains.online()) {
+        const rec = records.find((r) => r.id === domain.id);
+        const last = rec?.lastScrubAt?.getTime() ?? rec?.createdAt.getTime() ?? Date.now();
+        const due = last + period * (5 / 6 + Math.random() / 3);
+        if (Date.now() < due || this.closed) continue;
+        const r = await scrubDomain(this.ctx, domain, { tranquility: this.options.scrubTranquility ?? 4, signal: this.scrubAbort.signal });
+        if (this.scrubAbort.signal.aborted) return;
+        await this.ctx.segments.setDomainScrubbed(domain.id, new Date());
+        if (r.corrupt + r.missing > 0) this.ctx.log(`scrub of ${domain.address}: ${r.corrupt} corrupt, ${r.missing} missing piece(s) queued for repair`);
+      }
+    })();
+    try {
+      await this.scrubbing;
+    } finally {
+      this.scrubbing = undefined;
+    }
+  }
+
+  /**
+   * Replaces a failed data directory: OLD's pieces count as lost, NEW becomes a failure domain,
+   * and every affected segment is rebuilt (onto NEW or any domain without a piece of it), with
+   * progress reports. The caller then changes --drives / OORT_DRIVES to name NEW instead of OLD.
+   */
+  async replaceDrive(oldPath: string, newPath: string, onProgress?: (status: RepairStatus) => void): Promise<RepairStatus> {
+    const from = resolve(oldPath);
+    const to = resolve(newPath);
+    const index = this.drives.indexOf(from);
+    if (index < 0) throw new Error(`${oldPath} is not one of the data directories`);
+    if (this.drives.includes(to)) throw new Error(`${newPath} is already a data directory`);
+    const existing = await readDomainId(to).catch(() => undefined);
+    if (existing) throw new Error(`${newPath} already belongs to a data directory (${existing}); give an empty one`);
+    const old = this.ctx.domains.all().find((d) => d.address === from);
+    const known = (await this.ctx.segments.listDomains()).filter((d) => d.address === from && d.state !== 'lost');
+    const { domain } = await DirectoryDomain.open(to);
+    await this.ctx.segments.putDomain({ id: domain.id, kind: 'dir', address: to, state: 'online', createdAt: new Date() });
+    this.ctx.domains.add(domain);
+    this.drives[index] = to;
+    for (const id of new Set([...(old ? [old.id] : []), ...known.map((d) => d.id)])) await this.markLost(id);
+    const timer = onProgress ? setInterval(() => void this.repairer.status().then(onProgress), 1000) : undefined;
+    try {
+      await this.repairer.drain();
+    } finally {
+      if (timer) clearInterval(timer);
+    }
+    const status = await this.repairer.status();
+    onProgress?.(status);
+    return status;
+  }
+
+  /** The data directories in use now (after any replacement). */
+  dataDirectories(): string[] {
+    return [...this.drives];
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.scrubAbort.abort();
+    await this.repairer.stop();
+    await this.checking?.catch(() => {});
+    await this.scrubbing?.catch(() => {});
+    // Nothing reads any more: deleted streams need no grace.
+    await this.purgeDeleted(new Date(Date.now() + 1)).catch((err: unknown) => this.ctx.log(`purge failed: ${String(err)}`));
+  }
+}
+
+function streamIdOf(locator: string): string {
+  if (!locator.startsWith(STREAM_PREFIX) || !/^[0-9a-f]{32}$/.test(locator.slice(STREAM_PREFIX.length))) {
+    throw new Error(`bad locator ${locator.slice(0, 40)}`);
+  }
+  return locator.slice(STREAM_PREFIX.length);
+}

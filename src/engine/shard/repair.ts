@@ -1,0 +1,388 @@
+// Background repair: brings queued segments back to k+m intact pieces (design/engine.md 8.9).
+//
+// - The queue lives in the database (SegmentStore), so work resumes after a restart.
+// - Jobs run most urgent first (priority = healthy pieces - k), a few at a time.
+// - A token bucket limits rebuilt bytes per second; critical segments (healthy <= k+1) skip it.
+// - Per job: every remaining piece is read stripe by stripe and each block checked against its
+//   trailer hash; blocks of the missing or bad pieces are rebuilt from k good ones and streamed
+//   into new pieces (the same domain for a corrupt piece, else a domain holding nothing of the
+//   segment). The rebuilt piece's Merkle root must equal the recorded one. The piece rows change in
+//   one transaction that first checks they still name the old domains (the object may have been
+//   deleted or repaired meanwhile). Memory: one stripe, (k+m) x block.
+
+import { hash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { codecFor, type EngineContext } from './context.ts';
+import type { FailureDomain, PieceHandle, PieceWriter } from './domain.ts';
+import { criticalThreshold, SegmentLayout } from './layout.ts';
+import {
+  decodeHeader,
+  decodeTrailer,
+  encodeHeader,
+  encodeTrailer,
+  HEADER_SIZE,
+  merkleRoot,
+  pieceName,
+  trailerOffset,
+  trailerSize,
+} from './piece-file.ts';
+import type { PieceChange, RepairJob, SegmentRecord, StreamRecord } from './segment-store.ts';
+
+export interface RepairOptions {
+  /** Rebuilt bytes per second for non-critical segments (0: unlimited). */
+  bytesPerSecond: number;
+  /** Segments repaired at once. */
+  concurrency: number;
+  /** A failed or deferred job is retried after this long. */
+  retryAfterMs: number;
+}
+
+export const DEFAULT_REPAIR: RepairOptions = { bytesPerSecond: 64 * 1024 * 1024, concurrency: 2, retryAfterMs: 30_000 };
+
+export type RepairOutcome = 'repaired' | 'healthy' | 'gone' | 'deferred';
+
+class TokenBucket {
+  private readonly rate: number;
+  private tokens: number;
+  private last = performance.now();
+
+  constructor(rate: number) {
+    this.rate = rate;
+    this.tokens = rate;
+  }
+
+  async take(n: number): Promise<void> {
+    if (this.rate <= 0) return;
+    const now = performance.now();
+    this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+    this.tokens -= n;
+    if (this.tokens < 0) await sleep((-this.tokens / this.rate) * 1000);
+  }
+}
+
+export interface RepairStatus {
+  queuedSegments: number;
+  /** Ciphertext bytes of the queued segments. */
+  queuedBytes: number;
+  /** Bytes of pieces rebuilt since start. */
+  repairedBytes: number;
+  repairedSegments: number;
+  /** Rebuilt bytes per second over the last minute or so. */
+  rate: number;
+  /** Seconds until the queue is empty at this rate (undefined when idle). */
+  etaSeconds: number | undefined;
+}
+
+export class Repairer {
+  private readonly ctx: EngineContext;
+  private readonly options: RepairOptions;
+  private readonly bucket: TokenBucket;
+  private readonly active = new Set<string>();
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private repairedBytes = 0;
+  private repairedSegments = 0;
+  private readonly samples: Array<{ at: number; bytes: number }> = [];
+
+  constructor(ctx: EngineContext, options: RepairOptions) {
+    this.ctx = ctx;
+    this.options = options;
+    this.bucket = new TokenBucket(options.bytesPerSecond);
+  }
+
+  /** Starts the background loop (resumes whatever the queue holds). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+  }
+
+  wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    w?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const worked = await this.pass(false).catch((err: unknown) => {
+        this.ctx.log(`repair pass failed: ${String(err)}`);
+        return 0;
+      });
+      if (!this.running) break;
+      if (worked === 0) {
+        await new Promise<void>((resolve) => {
+          this.wakeUp = resolve;
+          setTimeout(resolve, 5000).unref();
+        });
+      }
+    }
+  }
+
+  /** Runs one batch of due jobs; returns how many ran. `all` ignores the retry delay. */
+  private async pass(all: boolean, limit = this.options.concurrency * 4): Promise<number> {
+    const retryBefore = new Date(all ? Date.now() + 1 : Date.now() - this.options.retryAfterMs);
+    const now = Date.now();
+    const jobs = (await this.ctx.segments.nextRepairs(limit, retryBefore)).filter(
+      (j) =>
+        !this.active.has(`${j.streamId}/${j.segment}`) &&
+        // Failed jobs back off exponentially (30 s, 1 min, 2 min, ... up to about 8 h).
+        (all || !j.attemptedAt || j.attemptedAt.getTime() + this.options.retryAfterMs * 2 ** Math.min(j.attempts - 1, 10) <= now),
+    );
+    let ran = 0;
+    const queue = [...jobs];
+    const worker = async () => {
+      for (let job = queue.shift(); job; job = queue.shift()) {
+        if (!all && !this.running) return;
+        ran++;
+        await this.runJob(job);
+      }
+    };
+    await Promise.all(Array.from({ length: this.options.concurrency }, worker));
+    return ran;
+  }
+
+  /** Repairs everything queued now, ignoring retry delays and the throttle's schedule (tests, `drive replace`). */
+  async drain(): Promise<void> {
+    let before = (await this.ctx.segments.repairQueue()).segments;
+    while (before > 0) {
+      await this.pass(true, 1_000_000);
+      const after = (await this.ctx.segments.repairQueue()).segments;
+      // Jobs that cannot run now (no domain for a rebuilt piece) stay queued: stop when nothing moves.
+      if (after >= before) return;
+      before = after;
+    }
+  }
+
+  private async runJob(job: RepairJob): Promise<void> {
+    const key = `${job.streamId}/${job.segment}`;
+    if (this.active.has(key)) return;
+    this.active.add(key);
+    try {
+      const outcome = await repairSegment(this.ctx, job.streamId, job.segment, {
+        throttle: (bytes, critical) => (critical ? Promise.resolve() : this.bucket.take(bytes)),
+        onBytes: (bytes) => this.count(bytes),
+      });
+      if (outcome === 'repaired') this.repairedSegments++;
+      if (outcome === 'deferred') {
+        await this.ctx.segments.recordRepairFailure(job.streamId, job.segment, 'no failure domain available for a rebuilt piece', new Date());
+      }
+    } catch (err) {
+      this.ctx.log(`repair of ${key} failed: ${String(err)}`);
+      await this.ctx.segments.recordRepairFailure(job.streamId, job.segment, String(err), new Date()).catch(() => {});
+    } finally {
+      this.active.delete(key);
+    }
+  }
+
+  private count(bytes: number): void {
+    this.repairedBytes += bytes;
+    const now = performance.now();
+    this.samples.push({ at: now, bytes: this.repairedBytes });
+    while (this.samples.length > 2 && now - this.samples[0]!.at > 60_000) this.samples.shift();
+  }
+
+  async status(): Promise<RepairStatus> {
+    const q = await this.ctx.segments.repairQueue();
+    const first = this.samples[0];
+    const last = this.samples[this.samples.length - 1];
+    const rate = first && last && last.at > first.at ? ((last.bytes - first.bytes) / (last.at - first.at)) * 1000 : 0;
+    return {
+      queuedSegments: q.segments,
+      queuedBytes: q.bytes,
+      repairedBytes: this.repairedBytes,
+      repairedSegments: this.repairedSegments,
+      rate,
+      etaSeconds: q.segments === 0 ? undefined : rate > 0 ? q.bytes / rate : undefined,
+    };
+  }
+}
+
+interface RepairHooks {
+  throttle(bytes: number, critical: boolean): Promise<void>;
+  onBytes(bytes: number): void;
+}
+
+class RestartWithMoreTargets extends Error {}
+
+/** Repairs one segment. */
+export async function repairSegment(ctx: EngineContext, streamId: string, segment: number, hooks: RepairHooks): Promise<RepairOutcome> {
+  const seg = await ctx.segments.getSegment(streamId, segment);
+  const stream = await ctx.segments.getStream(streamId);
+  if (!seg || !stream || stream.deletedAt) {
+    await ctx.segments.removeRepair(streamId, segment);
+    return 'gone';
+  }
+  const layout = new SegmentLayout(seg.k, seg.m, seg.blockSize, seg.plainSize);
+  const sources = new Map<number, { handle: PieceHandle; hashes: Buffer[] }>();
+  const targets = new Set<number>();
+  try {
+    // Which pieces can serve: recorded ok, on a usable domain, header and trailer intact.
+    for (const p of seg.pieces) {
+      const domain = p.state === 'ok' ? ctx.domains.usable(p.domainId) : undefined;
+      const opened = domain ? await openVerified(domain, seg, layout, p.piece) : undefined;
+      if (opened) sources.set(p.piece, opened);
+      else targets.add(p.piece);
+    }
+    for (let attempt = 0; attempt <= seg.k + seg.m; attempt++) {
+      if (sources.size < seg.k) throw new Error(`segment ${streamId}/${segment} has only ${sources.size} of ${seg.k} pieces needed to repair`);
+      try {
+        return await rebuild(ctx, stream, seg, layout, sources, targets, hooks);
+      } catch (err) {
+        if (!(err instanceof RestartWithMoreTargets)) throw err;
+      }
+    }
+    throw new Error('repair did not converge');
+  } finally {
+    await Promise.all([...sources.values()].map((s) => s.handle.close().catch(() => {})));
+  }
+}
+
+async function openVerified(
+  domain: FailureDomain,
+  seg: SegmentRecord,
+  layout: SegmentLayout,
+  piece: number,
+): Promise<{ handle: PieceHandle; hashes: Buffer[] } | undefined> {
+  let handle: PieceHandle | undefined;
+  try {
+    handle = await domain.open(pieceName(seg.streamId, seg.segment, piece));
+    const header = decodeHeader(await handle.read(0, HEADER_SIZE));
+    const rec = seg.pieces.find((p) => p.piece === piece)!;
+    if (header.streamId !== seg.streamId || header.segment !== seg.segment || header.piece !== piece || !header.merkleRoot.equals(rec.merkleRoot)) {
+      throw new Error('piece header does not match its record');
+    }
+    const hashes = decodeTrailer(await handle.read(trailerOffset(layout.pieceDataSize), trailerSize(layout.stripeCount)), layout.stripeCount);
+    if (!merkleRoot(hashes).equals(rec.merkleRoot)) throw new Error('piece trailer does not match its record');
+    return { handle, hashes };
+  } catch {
+    await handle?.close().catch(() => {});
+    return undefined;
+  }
+}
+
+async function rebuild(
+  ctx: EngineContext,
+  stream: StreamRecord,
+  seg: SegmentRecord,
+  layout: SegmentLayout,
+  sources: Map<number, { handle: PieceHandle; hashes: Buffer[] }>,
+  targets: Set<number>,
+  hooks: RepairHooks,
+): Promise<RepairOutcome> {
+  const n = seg.k + seg.m;
+  const critical = n - targets.size <= criticalThreshold(seg);
+  // Where each rebuilt piece goes.
+  const placed = new Map<number, FailureDomain>();
+  if (targets.size > 0) {
+    const keep = new Set(seg.pieces.filter((p) => !targets.has(p.piece)).map((p) => p.domainId));
+    for (const t of [...targets].sort((a, b) => a - b)) {
+      const rec = seg.pieces.find((p) => p.piece === t);
+      const same = rec ? ctx.domains.usable(rec.domainId) : undefined;
+      const domain = same && !keep.has(same.id) ? same : ctx.domains.choose(seg.streamId, seg.segment, 1, keep)[0];
+      if (!domain) return 'deferred';
+      placed.set(t, domain);
+      keep.add(domain.id);
+    }
+  }
+  const writers = new Map<number, PieceWriter>();
+  const rebuiltHashes = new Map<number, Buffer[]>();
+  try {
+    for (const [t, domain] of placed) {
+      writers.set(t, await domain.create(pieceName(seg.streamId, seg.segment, t)));
+      rebuiltHashes.set(t, []);
+    }
+    const codec = codecFor(seg.k, seg.m);
+    const targetList = [...placed.keys()].sort((a, b) => a - b);
+    for (let s = 0; s < layout.stripeCount; s++) {
+      const block = layout.blockOf(s);
+      const offset = HEADER_SIZE + layout.pieceOffsetOf(s);
+      const shards: Array<Buffer | undefined> = new Array(n).fill(undefined);
+      // Read and check every remaining piece's block: a repair is also a verification pass.
+      const bad: number[] = [];
+      await Promise.all(
+        [...sources].map(async ([i, src]) => {
+          try {
+            const b = await src.handle.read(offset, block);
+            if (hash('sha256', b, 'buffer').equals(src.hashes[s]!)) shards[i] = b;
+            else bad.push(i);
+          } catch {
+            bad.push(i);
+          }
+        }),
+      );
+      if (bad.length > 0) {
+        for (const i of bad) {
+          const src = sources.get(i)!;
+          sources.delete(i);
+          await src.handle.close().catch(() => {});
+          targets.add(i);
+        }
+        throw new RestartWithMoreTargets();
+      }
+      if (targetList.length === 0) continue;
+      await hooks.throttle(block * targetList.length, critical);
+      const outs = targetList.map(() => Buffer.allocUnsafe(block));
+      codec.reconstruct(shards, targetList, outs, block);
+      await Promise.all(
+        targetList.map(async (t, i) => {
+          rebuiltHashes.get(t)!.push(hash('sha256', outs[i]!, 'buffer'));
+          await writers.get(t)!.write(outs[i]!);
+        }),
+      );
+      hooks.onBytes(block * targetList.length);
+    }
+    if (targetList.length === 0) {
+      await ctx.segments.removeRepair(seg.streamId, seg.segment);
+      return 'healthy';
+    }
+    // Finish the rebuilt pieces: trailer, header, fsync, publish.
+    const changes: PieceChange[] = [];
+    const sample = sources.values().next().value!;
+    const header = decodeHeader(await sample.handle.read(0, HEADER_SIZE));
+    for (const t of targetList) {
+      const hashes = rebuiltHashes.get(t)!;
+      const root = merkleRoot(hashes);
+      const rec = seg.pieces.find((p) => p.piece === t);
+      if (rec && !root.equals(rec.merkleRoot)) throw new Error(`rebuilt piece ${t} does not match its recorded root`);
+      const w = writers.get(t)!;
+      await w.write(encodeTrailer(hashes));
+      await w.commit(encodeHeader({ ...header, piece: t, merkleRoot: root, kekId: stream.kekId, wrappedKey: stream.wrappedKey }));
+      writers.delete(t);
+      changes.push({
+        piece: t,
+        expectDomainId: rec?.domainId,
+        domainId: placed.get(t)!.id,
+        size: HEADER_SIZE + layout.pieceDataSize + trailerSize(layout.stripeCount),
+        merkleRoot: root,
+      });
+    }
+    const ok = await ctx.segments.replacePieces(seg.streamId, seg.segment, changes);
+    if (!ok) {
+      // Deleted or changed meanwhile: drop what was written where nothing else refers to it.
+      const now = await ctx.segments.getSegment(seg.streamId, seg.segment);
+      for (const c of changes) {
+        const row = now?.pieces.find((p) => p.piece === c.piece);
+        if (!row || row.domainId !== c.domainId) await placed.get(c.piece)!.delete(pieceName(seg.streamId, seg.segment, c.piece)).catch(() => {});
+      }
+      return 'gone';
+    }
+    // Old copies on other, still reachable domains are now unreferenced.
+    for (const c of changes) {
+      if (c.expectDomainId && c.expectDomainId !== c.domainId) {
+        await ctx.domains.usable(c.expectDomainId)?.delete(pieceName(seg.streamId, seg.segment, c.piece)).catch(() => {});
+      }
+    }
+    return 'repaired';
+  } finally {
+    await Promise.all([...writers.values()].map((w) => w.abort().catch(() => {})));
+  }
+}

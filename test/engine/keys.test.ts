@@ -1,0 +1,188 @@
+// Master key file and environment, data key wrapping, chunk authentication, inline blobs,
+// piece headers and trailers, and master key rotation.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StreamCipher, newDataKey, unwrapKey, wrapKey } from '../../src/engine/shard/crypto.ts';
+import { KeyRing, loadKeyRing, newMasterKey } from '../../src/engine/shard/master-key.ts';
+import { openInline, rewrapInline, sealInline } from '../../src/engine/shard/inline.ts';
+import { decodeHeader, decodeTrailer, encodeHeader, encodeTrailer, merkleRoot, sha256 } from '../../src/engine/shard/piece-file.ts';
+import { rotateMasterKey } from '../../src/engine/shard/rotate.ts';
+import { loadMasterKey } from '../../src/security/master-key.ts';
+import { objectRecord } from '../meta/contract.ts';
+import { openRig, Pattern, readAll } from './helpers.ts';
+
+describe('master key', () => {
+  it('is generated once into a 0600 file that the secret sealer reads too', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'oort-key-'));
+    try {
+      const first = await loadKeyRing(dir, {});
+      assert.equal(first.created, true);
+      assert.equal((await stat(join(dir, 'master.key'))).mode & 0o777, 0o600);
+      const again = await loadKeyRing(dir, {});
+      assert.equal(again.created, false);
+      assert.equal(again.keys.current.id, first.keys.current.id);
+      assert.ok(again.keys.current.key.equals(first.keys.current.key));
+      const sealer = await loadMasterKey(dir, {});
+      assert.equal(sealer.id, first.keys.current.id);
+      assert.ok(sealer.key.equals(first.keys.current.key));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('comes from OORT_MASTER_KEY and OORT_MASTER_KEY_ID when set', async () => {
+    const key = randomBytes(32);
+    const old = randomBytes(32);
+    const { keys } = await loadKeyRing('/nonexistent', {
+      OORT_MASTER_KEY: key.toString('base64'),
+      OORT_MASTER_KEY_ID: 'k2',
+      OORT_PREVIOUS_MASTER_KEYS: `k1:${old.toString('base64')}`,
+    });
+    assert.equal(keys.current.id, 'k2');
+    assert.ok(keys.get('k1').key.equals(old));
+    await assert.rejects(loadKeyRing('/nonexistent', { OORT_MASTER_KEY: 'c2hvcnQ=', OORT_MASTER_KEY_ID: 'x' }), /32 bytes/);
+  });
+});
+
+describe('data keys and chunks', () => {
+  it('a wrapped data key opens only under its master key and stream', () => {
+    const kek = newMasterKey();
+    const dek = newDataKey();
+    const wrapped = wrapKey(kek, 'a'.repeat(32), dek);
+    assert.ok(unwrapKey(kek, 'a'.repeat(32), wrapped).equals(dek));
+    assert.throws(() => unwrapKey(kek, 'b'.repeat(32), wrapped));
+    assert.throws(() => unwrapKey({ ...newMasterKey(), id: kek.id }, 'a'.repeat(32), wrapped));
+    assert.throws(() => unwrapKey({ ...kek, id: 'other' }, 'a'.repeat(32), wrapped));
+  });
+
+  it('a chunk authenticates only at its stream, segment, index, last flag and segment size', () => {
+    const dek = newDataKey();
+    const stream = 'c'.repeat(32);
+    const c = new StreamCipher(dek, stream);
+    const pos = { segment: 3, chunk: 7, last: true, segmentPlainSize: 1000 };
+    const plain = randomBytes(1000);
+    const ct = c.encrypt(plain, pos);
+    assert.equal(ct.length, 1016);
+    assert.ok(c.decrypt(ct, pos).equals(plain));
+    for (const wrong of [
+      { ...pos, segment: 4 },
+      { ...pos, chunk: 6 },
+      { ...pos, last: false, segmentPlainSize: 0 },
+      { ...pos, segmentPlainSize: 999 },
+    ]) {
+      assert.throws(() => c.decrypt(ct, wrong));
+    }
+    assert.throws(() => new StreamCipher(dek, 'd'.repeat(32)).decrypt(ct, pos));
+    const flipped = Buffer.from(ct);
+    flipped[10]! ^= 1;
+    assert.throws(() => c.decrypt(flipped, pos));
+  });
+
+  it('inline blobs round-trip, refuse tampering, and re-wrap without changing the ciphertext', () => {
+    const old = newMasterKey();
+    const keys = new KeyRing(old);
+    const plain = randomBytes(4096);
+    const locator = sealInline(keys, plain);
+    assert.ok(locator.startsWith('i:'));
+    assert.ok(openInline(keys, locator).equals(plain));
+    const bytes = Buffer.from(locator.slice(2), 'base64url');
+    bytes[bytes.length - 20]! ^= 1;
+    assert.throws(() => openInline(keys, 'i:' + bytes.toString('base64url')));
+    const next = new KeyRing(newMasterKey(), [old]);
+    const rewrapped = rewrapInline(next, locator);
+    assert.notEqual(rewrapped, locator);
+    assert.ok(openInline(new KeyRing(next.current), rewrapped).equals(plain));
+    assert.throws(() => openInline(new KeyRing(next.current), locator), /not available/);
+  });
+});
+
+describe('piece file', () => {
+  it('header and trailer round-trip, and any flipped byte is detected', () => {
+    const hashes = Array.from({ length: 5 }, () => sha256(randomBytes(10)));
+    const header = {
+      streamId: 'e'.repeat(32),
+      segment: 2,
+      piece: 5,
+      k: 4,
+      m: 2,
+      codec: 'rs-cauchy-gf256-v1',
+      blockSize: 262144,
+      stripeCount: 5,
+      tailBlockSize: 4096,
+      segmentPlainSize: 4_000_000,
+      segmentCipherSize: 4_000_992,
+      pieceDataSize: 4 * 262144 + 4096,
+      createdAt: Date.now(),
+      merkleRoot: merkleRoot(hashes),
+      kekId: 'mk-1234',
+      wrappedKey: randomBytes(60),
+    };
+    const h = encodeHeader(header);
+    assert.deepEqual(decodeHeader(h), header);
+    for (let i = 0; i < h.length; i += 7) {
+      const bad = Buffer.from(h);
+      bad[i]! ^= 0x10;
+      assert.throws(() => decodeHeader(bad), `byte ${i}`);
+    }
+    const t = encodeTrailer(hashes);
+    assert.deepEqual(decodeTrailer(t, 5), hashes);
+    const bad = Buffer.from(t);
+    bad[40]! ^= 1;
+    assert.throws(() => decodeTrailer(bad, 5));
+    assert.ok(!merkleRoot(hashes.slice().reverse()).equals(header.merkleRoot), 'the root binds block order');
+  });
+});
+
+describe('master key rotation', () => {
+  it('re-wraps every stream data key and inline blob; data reads back under the new key alone', async () => {
+    const rig = await openRig(3);
+    try {
+      const big = new Pattern('rotate-big', 300_000);
+      const small = new Pattern('rotate-small', 1000);
+      const a = await rig.engine.write(big.stream());
+      const b = await rig.engine.write(small.stream());
+      assert.ok(b.locator.startsWith('i:'));
+      await rig.meta.createBucket({ name: 'b', owner: 'o', region: 'us-east-1', createdAt: new Date() });
+      await rig.meta.putObject(objectRecord('b', 'big', { locator: a.locator, size: big.size }));
+      await rig.meta.putObject(objectRecord('b', 'small', { locator: b.locator, size: small.size }));
+      const oldId = rig.engine.ctx.keys.current.id;
+      let resealed = false;
+      const result = await rotateMasterKey({
+        dataDir: rig.dir,
+        meta: rig.meta,
+        segments: rig.meta.segmentStore(),
+        env: {},
+        rewrapOthers: async (keys) => {
+          resealed = keys.current.id !== oldId && keys.get(oldId) !== undefined;
+        },
+      });
+      assert.ok(resealed);
+      assert.notEqual(result.kekId, oldId);
+      assert.deepEqual(result.previousKekIds, [oldId]);
+      assert.equal(result.streams, 1);
+      assert.equal(result.inline, 1);
+      const file = JSON.parse(await readFile(join(rig.dir, 'master.key'), 'utf8')) as { id: string; previous?: unknown };
+      assert.equal(file.id, result.kekId);
+      assert.equal(file.previous, undefined, 'the old key is gone from the file');
+      // A new engine with only the new key reads both objects.
+      const { keys } = await loadKeyRing(rig.dir, {});
+      assert.deepEqual(keys.ids(), [result.kekId]);
+      rig.engine.ctx.keys = keys;
+      const newSmall = (await rig.meta.getObject('b', 'small'))!.locator;
+      assert.notEqual(newSmall, b.locator);
+      assert.ok((await readAll(rig.engine.read(a.locator))).equals(big.range(0, big.size - 1)));
+      assert.ok((await readAll(rig.engine.read(newSmall))).equals(small.range(0, small.size - 1)));
+      // Running it again finds nothing left to re-wrap under an old key.
+      const again = await rotateMasterKey({ dataDir: rig.dir, meta: rig.meta, segments: rig.meta.segmentStore(), env: {} });
+      assert.equal(again.streams, 1);
+      assert.equal(again.inline, 1);
+    } finally {
+      await rig.close();
+    }
+  });
+});
