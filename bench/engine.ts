@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SqliteMetaStore } from '../src/meta/index.ts';
-import { ShardEngine, loadKeyRing } from '../src/engine/shard/index.ts';
+import { ShardEngine } from '../src/engine/shard/index.ts';
+import { loadKeyRing } from '../src/security/master-key.ts';
 import { bestKernel, ReedSolomon } from '../src/engine/shard/reed-solomon.ts';
 
 const MiB = 1024 * 1024;

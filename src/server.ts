@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import { SqliteMetaStore } from './meta/index.ts';
-import { ShardEngine, loadKeyRing } from './engine/shard/index.ts';
+import { ShardEngine } from './engine/shard/index.ts';
+import { loadKeyRing } from './security/master-key.ts';
 import { Accounts, Identity, SecretBox } from './iam/index.ts';
-import { loadMasterKey } from './security/master-key.ts';
 import { createGateway } from './http/gateway.ts';
 import { AccessLog } from './http/access-log.ts';
 import { RateLimiter } from './http/rate-limit.ts';
@@ -58,14 +58,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   }
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const meta = await SqliteMetaStore.open(join(config.dataDir, 'meta.sqlite'));
-  const { keys: engineKeys } = await loadKeyRing(config.dataDir);
+  const { keys } = await loadKeyRing(config.dataDir);
   const engine = await ShardEngine.open({
     drives: config.drives.length > 0 ? config.drives : [join(config.dataDir, 'data')],
     segments: meta.segmentStore(),
-    keys: engineKeys,
+    keys,
     scrubPeriodMs: config.scrubPeriodMs,
   });
-  const box = new SecretBox(await loadMasterKey(config.dataDir));
+  const box = new SecretBox(keys);
   const identity = new Identity(meta, box);
   const accounts = new Accounts(meta, box, identity);
   const root = await accounts.ensureRoot({ accessKey: config.rootAccessKey, secretKey: config.rootSecretKey });

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { AdminClient } from './admin-client.ts';
+import { MAINTENANCE_USAGE, runMaintenance } from './maintenance.ts';
 
 // `oort admin account|key ...`: account and access-key management through the admin API.
 
@@ -19,7 +20,9 @@ Connection (flag, environment variable):
   --access-key ID    OORT_ACCESS_KEY    an administrator's access key (or AWS_ACCESS_KEY_ID)
   --secret-key S     OORT_SECRET_KEY    its secret (or AWS_SECRET_ACCESS_KEY)
   --region R         OORT_REGION        default us-east-1
-  --ca FILE          OORT_CA            trust this PEM certificate (e.g. <data-dir>/tls/cert.pem)`;
+  --ca FILE          OORT_CA            trust this PEM certificate (e.g. <data-dir>/tls/cert.pem)
+
+${MAINTENANCE_USAGE}`;
 
 type Route = { method: string; path: string; body?: unknown };
 
@@ -55,6 +58,7 @@ function route(words: string[], values: Record<string, string | boolean | undefi
 }
 
 export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (argv[0] === 'rotate-master-key' || argv[0] === 'drive') return runMaintenance(argv, env);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

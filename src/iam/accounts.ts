@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { MAX_KEYS_PER_ACCOUNT, type AccessKey, type Account, type MetaStore } from '../meta/index.ts';
-import type { SecretBox } from './secret-box.ts';
+import { SecretBox } from './secret-box.ts';
+import type { KeyRing } from '../security/master-key.ts';
 import type { Identity } from './identity.ts';
 import { hashPassword } from './password.ts';
 
@@ -128,4 +129,22 @@ export class Accounts {
     const { key, secretAccessKey } = await this.createKey(root.id);
     return { account: root, created: { accessKeyId: key.accessKeyId, secretAccessKey } };
   }
+}
+
+/**
+ * Re-seals every access-key secret under the ring's current master key (master key rotation).
+ * Returns how many were re-sealed.
+ */
+export async function resealSecrets(meta: MetaStore, keys: KeyRing): Promise<number> {
+  const box = new SecretBox(keys);
+  let n = 0;
+  for (const account of await meta.listAccounts()) {
+    for (const key of await meta.listAccessKeys(account.id)) {
+      if (SecretBox.keyIdOf(key.sealedSecret) === keys.current.id) continue;
+      const secret = box.open(key.accessKeyId, key.sealedSecret);
+      await meta.updateAccessKey(key.accessKeyId, { sealedSecret: box.seal(key.accessKeyId, secret) });
+      n++;
+    }
+  }
+  return n;
 }

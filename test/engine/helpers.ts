@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SqliteMetaStore } from '../../src/meta/index.ts';
-import { ShardEngine, loadKeyRing, type ShardEngineOptions } from '../../src/engine/shard/index.ts';
+import { ShardEngine, type ShardEngineOptions } from '../../src/engine/shard/index.ts';
+import { loadKeyRing } from '../../src/security/master-key.ts';
 
 /**
  * Deterministic pseudo-random bytes: the AES-256-CTR keystream of a seed, so any range can be

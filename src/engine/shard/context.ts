@@ -1,6 +1,6 @@
 // What the writer, reader, repairer and scrubber share: the engine's state, passed explicitly.
 
-import type { KeyRing } from './master-key.ts';
+import type { KeyRing } from '../../security/master-key.ts';
 import type { DomainSet } from './placement.ts';
 import type { Profile } from './layout.ts';
 import { ReedSolomon } from './reed-solomon.ts';

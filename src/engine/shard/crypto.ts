@@ -20,10 +20,8 @@ export const WRAPPED_KEY_SIZE = NONCE_SIZE + KEY_SIZE + TAG_SIZE;
 const WRAP_AAD = Buffer.from('oort-dek-v1\0', 'latin1');
 const CHUNK_AAD = Buffer.from('oort-chunk-v1\0', 'latin1');
 
-export interface MasterKey {
-  id: string;
-  key: Buffer;
-}
+export type { MasterKey } from '../../security/master-key.ts';
+import type { MasterKey } from '../../security/master-key.ts';
 
 export function newDataKey(): Buffer {
   return randomBytes(KEY_SIZE);

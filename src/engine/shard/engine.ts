@@ -8,7 +8,7 @@ import type { EngineContext } from './context.ts';
 import { DirectoryDomain, readDomainId } from './domain.ts';
 import { isInline, openInline } from './inline.ts';
 import { DEFAULT_BLOCK_SIZE, profileFor, type Profile } from './layout.ts';
-import type { KeyRing } from './master-key.ts';
+import type { KeyRing } from '../../security/master-key.ts';
 import { pieceName } from './piece-file.ts';
 import { DomainSet } from './placement.ts';
 import { readStream } from './reader.ts';

@@ -1,6 +1,5 @@
 // Public face of the shard engine.
 export { ShardEngine, DEFAULT_INLINE_THRESHOLD, DEFAULT_SCRUB_PERIOD_MS, type ShardEngineOptions } from './engine.ts';
-export { loadKeyRing, KeyRing, MASTER_KEY_FILE } from './master-key.ts';
 export { rotateMasterKey, type RotationResult } from './rotate.ts';
 export { profileFor, successThreshold, type Profile } from './layout.ts';
 export type { SegmentStore } from './segment-store.ts';

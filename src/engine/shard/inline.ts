@@ -5,7 +5,7 @@
 // object needs no data file and no segment row.
 
 import { StreamCipher, newDataKey, unwrapKey, wrapKey, WRAPPED_KEY_SIZE } from './crypto.ts';
-import type { KeyRing } from './master-key.ts';
+import type { KeyRing } from '../../security/master-key.ts';
 
 export const INLINE_PREFIX = 'i:';
 const VERSION = 1;

@@ -9,7 +9,7 @@
 
 import { unwrapKey, wrapKey, type MasterKey } from './crypto.ts';
 import { inlineKekId, isInline, rewrapInline } from './inline.ts';
-import { KeyRing, loadKeyRing, newMasterKey, writeKeyFile } from './master-key.ts';
+import { KeyRing, loadKeyRing, newMasterKey, writeKeyFile } from '../../security/master-key.ts';
 import type { SegmentStore } from './segment-store.ts';
 
 /** What rotation needs from the MetaStore: its locators, and a way to replace inline ones. */
