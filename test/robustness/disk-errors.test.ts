@@ -217,11 +217,11 @@ test('a stored object whose data files are missing: GET fails honestly (5xx S3 e
     } else {
       assertS3Error(r, { status: [500, 503], note: 'GET of an object without data' });
     }
-    await assertStoredIntact('another object lost its data');
   } finally {
     for (const f of files) await rename(join(dataRoot, `${f}.aside`), join(dataRoot, f));
     await s3.send(new DeleteObjectCommand({ Bucket, Key }));
   }
+  await assertStoredIntact('another object lost its data');
 });
 
 test('after a restart on the same data directory, everything stored reads back and no stray data remains', async () => {
