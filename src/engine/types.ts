@@ -11,12 +11,17 @@ export interface WriteResult {
   size: number;
 }
 
+/** How a write should be stored: the storage class picks the redundancy profile. */
+export interface WriteOptions {
+  storageClass?: 'STANDARD' | 'ARCHIVE';
+}
+
 export interface ObjectEngine {
   /**
    * Consumes the stream and resolves once every byte is durable (fsync'd). If the source fails,
    * nothing is left behind and the promise rejects with the source's error.
    */
-  write(source: AsyncIterable<Buffer>): Promise<WriteResult>;
+  write(source: AsyncIterable<Buffer>, options?: WriteOptions): Promise<WriteResult>;
   /** Bytes [start, end] (inclusive) of the data, or all of it without a range. */
   read(locator: string, range?: { start: number; end: number }): Readable;
   /** Removes the data; a missing locator is not an error. */

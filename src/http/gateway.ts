@@ -107,6 +107,7 @@ export function createGateway(deps: GatewayDeps) {
         meta: deps.meta,
         engine: deps.engine,
         region: deps.region,
+        defaultStorageClass: address.archive ? 'ARCHIVE' : 'STANDARD',
       };
       const response = await dispatch(op, ctx);
       await sendResponse(res, response, head);

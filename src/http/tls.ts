@@ -35,7 +35,10 @@ export async function ensureSelfSigned(dataDir: string, domains: readonly string
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const names = new Set(['localhost', ...domains]);
   const altNames: Array<{ type: 2; value: string } | { type: 7; ip: string }> = [];
-  for (const n of names) altNames.push({ type: 2, value: n }, { type: 2, value: `*.${n}` });
+  for (const n of names) {
+    // Virtual-hosted buckets on the endpoint and on its archive endpoint (s3-archive.<domain>).
+    altNames.push({ type: 2, value: n }, { type: 2, value: `*.${n}` }, { type: 2, value: `*.s3-archive.${n}` });
+  }
   for (const ip of new Set(['127.0.0.1', '::1', ...(isIP(address) && address !== '0.0.0.0' && address !== '::' ? [address] : [])])) altNames.push({ type: 7, ip });
   const now = new Date();
   const pems = await generate([{ name: 'commonName', value: 'oort-storage self-signed' }], {

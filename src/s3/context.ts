@@ -30,6 +30,8 @@ export interface S3Context {
   meta: MetaStore;
   engine: ObjectEngine;
   region: string;
+  /** The storage class a write gets without x-amz-storage-class (ARCHIVE on the s3-archive endpoint). */
+  defaultStorageClass: 'STANDARD' | 'ARCHIVE';
 }
 
 export interface S3Response {

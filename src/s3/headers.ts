@@ -66,12 +66,27 @@ export function objectHeaders(obj: ObjectVersion): Record<string, string> {
   return h;
 }
 
-const STORAGE_CLASSES = new Set(['STANDARD', 'ARCHIVE', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR']);
+export type StorageClass = 'STANDARD' | 'ARCHIVE';
 
-/** x-amz-storage-class: STANDARD by default; unknown classes are InvalidStorageClass. */
-export function storageClassFrom(headers: IncomingHttpHeaders): string {
+/** The two classes, and the AWS archive names that mean ARCHIVE here. */
+const STORAGE_CLASSES: Record<string, StorageClass> = {
+  STANDARD: 'STANDARD',
+  ARCHIVE: 'ARCHIVE',
+  GLACIER: 'ARCHIVE',
+  DEEP_ARCHIVE: 'ARCHIVE',
+  GLACIER_IR: 'ARCHIVE',
+};
+
+/** x-amz-storage-class, else the endpoint's default; unknown classes are InvalidStorageClass. */
+export function storageClassFrom(headers: IncomingHttpHeaders, fallback: StorageClass = 'STANDARD'): StorageClass {
   const v = single(headers['x-amz-storage-class']);
-  if (v === undefined || v === '') return 'STANDARD';
-  if (!STORAGE_CLASSES.has(v)) throw new S3Error('InvalidStorageClass');
-  return v;
+  if (v === undefined || v === '') return fallback;
+  const cls = STORAGE_CLASSES[v.toUpperCase()];
+  if (!cls) throw new S3Error('InvalidStorageClass', undefined, { StorageClassRequested: v });
+  return cls;
+}
+
+/** What the engine should do with a stored class name (anything else was written before classes). */
+export function engineClass(storageClass: string): StorageClass {
+  return storageClass === 'ARCHIVE' ? 'ARCHIVE' : 'STANDARD';
 }

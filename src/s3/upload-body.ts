@@ -3,6 +3,7 @@ import { S3Error } from './errors.ts';
 import { header, type S3Context } from './context.ts';
 import { checksumRequestFrom, createHasher, verifyChecksum } from './checksums.ts';
 import type { Checksum, ChecksumAlgorithm } from '../meta/index.ts';
+import type { StorageClass } from './headers.ts';
 
 /** Largest single PUT (and part), as Amazon S3. */
 export const MAX_PUT_SIZE = 5 * 1024 ** 3;
@@ -29,7 +30,7 @@ function expectedMd5(ctx: S3Context): string | undefined {
  * an algorithm to compute even when the request carries none (multipart uploads need every part's). Data that fails a
  * check is deleted before the error is thrown, so nothing half-verified is ever committed.
  */
-export async function storeBody(ctx: S3Context, alwaysCompute?: ChecksumAlgorithm): Promise<StoredBody> {
+export async function storeBody(ctx: S3Context, storageClass: StorageClass, alwaysCompute?: ChecksumAlgorithm): Promise<StoredBody> {
   const md5Expected = expectedMd5(ctx);
   const checksumReq = checksumRequestFrom(ctx.headers) ?? (alwaysCompute ? { algorithm: alwaysCompute } : undefined);
   if (ctx.contentLength === undefined) throw new S3Error('MissingContentLength');
@@ -48,7 +49,7 @@ export async function storeBody(ctx: S3Context, alwaysCompute?: ChecksumAlgorith
     }
   }
 
-  const written = await ctx.engine.write(digesting(ctx.body));
+  const written = await ctx.engine.write(digesting(ctx.body), { storageClass });
   try {
     if (written.size !== ctx.contentLength) throw new S3Error('IncompleteBody');
     const md5Hex = md5.digest('hex');

@@ -12,6 +12,8 @@ export interface EngineContext {
   domains: DomainSet;
   /** The profile new segments are written with. */
   profile: Profile;
+  /** The profile of ARCHIVE writes (wider, less parity). */
+  archiveProfile: Profile;
   blockSize: number;
   /** Objects up to this many bytes are kept inline in their locator (-1: never). */
   inlineThreshold: number;

@@ -3,11 +3,11 @@
 // and garbage collection. One directory is the 1+0 profile of the same code.
 
 import { Readable } from 'node:stream';
-import type { ObjectEngine, WriteResult } from '../types.ts';
+import type { ObjectEngine, WriteOptions, WriteResult } from '../types.ts';
 import type { EngineContext } from './context.ts';
 import { DirectoryDomain, readDomainId } from './domain.ts';
 import { isInline, openInline } from './inline.ts';
-import { DEFAULT_BLOCK_SIZE, profileFor, type Profile } from './layout.ts';
+import { DEFAULT_BLOCK_SIZE, archiveProfileFor, profileFor, type Profile } from './layout.ts';
 import type { KeyRing } from '../../security/master-key.ts';
 import { pieceName } from './piece-file.ts';
 import { DomainSet } from './placement.ts';
@@ -30,6 +30,8 @@ export interface ShardEngineOptions {
   keys: KeyRing;
   /** Overrides the profile chosen from the directory count. */
   profile?: Profile;
+  /** Overrides the ARCHIVE profile (default: archiveProfileFor the directory count). */
+  archiveProfile?: Profile;
   blockSize?: number;
   /** Objects up to this many bytes live in their locator; -1 turns inlining off. */
   inlineThreshold?: number;
@@ -70,6 +72,7 @@ export class ShardEngine implements ObjectEngine {
       keys: options.keys,
       domains,
       profile: options.profile ?? profileFor(options.drives.length),
+      archiveProfile: options.archiveProfile ?? options.profile ?? archiveProfileFor(options.drives.length),
       blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
       inlineThreshold: options.inlineThreshold ?? DEFAULT_INLINE_THRESHOLD,
       queueRepair: (jobs) => {
@@ -191,8 +194,8 @@ export class ShardEngine implements ObjectEngine {
     }
   }
 
-  async write(source: AsyncIterable<Buffer>): Promise<WriteResult> {
-    return writeObject(this.ctx, source);
+  async write(source: AsyncIterable<Buffer>, options?: WriteOptions): Promise<WriteResult> {
+    return writeObject(this.ctx, source, options?.storageClass === 'ARCHIVE' ? this.ctx.archiveProfile : this.ctx.profile);
   }
 
   read(locator: string, range?: { start: number; end: number }): Readable {

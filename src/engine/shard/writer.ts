@@ -33,7 +33,7 @@ export interface WriteOutcome {
   size: number;
 }
 
-export async function writeObject(ctx: EngineContext, source: AsyncIterable<Buffer>): Promise<WriteOutcome> {
+export async function writeObject(ctx: EngineContext, source: AsyncIterable<Buffer>, profile: Profile = ctx.profile): Promise<WriteOutcome> {
   const threshold = ctx.inlineThreshold;
   const held: Buffer[] = [];
   let heldBytes = 0;
@@ -48,14 +48,14 @@ export async function writeObject(ctx: EngineContext, source: AsyncIterable<Buff
       held.push(chunk);
       heldBytes += chunk.length;
       if (heldBytes > threshold) {
-        stream = new StreamWriter(ctx);
+        stream = new StreamWriter(ctx, profile);
         for (const h of held) await stream.feed(h);
         held.length = 0;
       }
     }
     if (!stream) {
       if (threshold >= 0) return { locator: sealInline(ctx.keys, Buffer.concat(held, heldBytes)), size: heldBytes };
-      stream = new StreamWriter(ctx);
+      stream = new StreamWriter(ctx, profile);
     }
     return await stream.finish();
   } catch (err) {
@@ -84,9 +84,9 @@ class StreamWriter {
   private segment: SegmentWriter | undefined;
   private committed = false;
 
-  constructor(ctx: EngineContext) {
+  constructor(ctx: EngineContext, profile: Profile) {
     this.ctx = ctx;
-    this.profile = ctx.profile;
+    this.profile = profile;
     const streamId = randomBytes(16).toString('hex');
     const dek = newDataKey();
     this.cipher = new StreamCipher(dek, streamId);

@@ -3,7 +3,7 @@ import { S3Error } from '../errors.ts';
 import { header, type S3Context, type S3Response } from '../context.ts';
 import { checkKey } from '../names.ts';
 import { requireBucket } from '../access.ts';
-import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from '../headers.ts';
+import { contentHeadersFrom, engineClass, storageClassFrom, userMetadataFrom } from '../headers.ts';
 import { storeBody } from '../upload-body.ts';
 import { checksumHeaderName, checksumRequestFrom, parseAlgorithm } from '../checksums.ts';
 import { readSmallBody } from '../body.ts';
@@ -71,7 +71,7 @@ export async function createMultipartUpload(ctx: S3Context): Promise<S3Response>
     key,
     initiated: new Date(),
     owner: ctx.principal.accountId,
-    storageClass: storageClassFrom(ctx.headers),
+    storageClass: storageClassFrom(ctx.headers, ctx.defaultStorageClass),
     contentHeaders: contentHeadersFrom(ctx.headers),
     userMetadata: userMetadataFrom(ctx.headers),
     checksumAlgorithm,
@@ -108,7 +108,7 @@ export async function uploadPart(ctx: S3Context): Promise<S3Response> {
     throw new S3Error('InvalidRequest', `Checksum Type mismatch occurred, expected checksum Type: ${upload.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${req.algorithm.toLowerCase()}`);
   }
   // The upload's algorithm is computed for every part, sent or not, so Complete can combine them.
-  const stored = await storeBody(ctx, upload.checksumAlgorithm);
+  const stored = await storeBody(ctx, engineClass(upload.storageClass), upload.checksumAlgorithm);
   await savePart(ctx, upload, { number, size: stored.size, etag: stored.md5, checksum: stored.checksum, locator: stored.locator, lastModified: new Date() });
   return { status: 200, headers: { etag: `"${stored.md5}"`, ...checksumHeaders(stored.checksum) } };
 }
@@ -131,7 +131,7 @@ export async function uploadPartCopy(ctx: S3Context): Promise<S3Response> {
   const range = copySourceRange(header(ctx, 'x-amz-copy-source-range'), source.size);
   const length = range ? range.end - range.start + 1 : source.size;
   if (length > 5 * 1024 ** 3) throw new S3Error('EntityTooLarge');
-  const copied = await copyData(ctx, source, range, upload.checksumAlgorithm);
+  const copied = await copyData(ctx, source, range, engineClass(upload.storageClass), upload.checksumAlgorithm);
   const lastModified = new Date();
   await savePart(ctx, upload, { number, size: copied.size, etag: copied.md5, checksum: copied.checksum, locator: copied.locator, lastModified });
   const checksumEl = copied.checksum ? el(`Checksum${copied.checksum.algorithm}`, copied.checksum.value) : '';

@@ -3,7 +3,7 @@ import { S3Error } from '../errors.ts';
 import { header, type S3Context, type S3Response } from '../context.ts';
 import { checkKey } from '../names.ts';
 import { requireBucket } from '../access.ts';
-import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from '../headers.ts';
+import { contentHeadersFrom, engineClass, storageClassFrom, userMetadataFrom, type StorageClass } from '../headers.ts';
 import { checkConditions } from '../conditions.ts';
 import { createHasher, parseAlgorithm } from '../checksums.ts';
 import { readObject } from '../object-data.ts';
@@ -55,7 +55,7 @@ export async function requireCopySource(ctx: S3Context): Promise<ObjectVersion> 
 }
 
 /** Streams (a range of) a stored object into new data, computing its MD5 and optional checksum. */
-export async function copyData(ctx: S3Context, source: ObjectVersion, range: ByteRange | undefined, checksumAlg?: Checksum['algorithm']) {
+export async function copyData(ctx: S3Context, source: ObjectVersion, range: ByteRange | undefined, storageClass: StorageClass, checksumAlg?: Checksum['algorithm']) {
   const md5 = createHash('md5');
   const hasher = checksumAlg ? createHasher(checksumAlg) : undefined;
   async function* digesting(): AsyncIterable<Buffer> {
@@ -65,7 +65,7 @@ export async function copyData(ctx: S3Context, source: ObjectVersion, range: Byt
       yield chunk;
     }
   }
-  const written = await ctx.engine.write(digesting());
+  const written = await ctx.engine.write(digesting(), { storageClass });
   const checksum: Checksum | undefined = hasher && checksumAlg ? { algorithm: checksumAlg, value: await hasher.digest(), type: 'FULL_OBJECT' } : undefined;
   return { locator: written.locator, size: written.size, md5: md5.digest('hex'), checksum };
 }
@@ -79,7 +79,7 @@ export async function copyObject(ctx: S3Context): Promise<S3Response> {
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
   }
-  const storageClass = header(ctx, 'x-amz-storage-class') !== undefined ? storageClassFrom(ctx.headers) : source.storageClass;
+  const storageClass = header(ctx, 'x-amz-storage-class') !== undefined ? storageClassFrom(ctx.headers) : engineClass(source.storageClass);
   const sameObject = source.bucket === ctx.bucket && source.key === key;
   if (sameObject && directive === 'COPY' && header(ctx, 'x-amz-storage-class') === undefined) {
     throw new S3Error(
@@ -94,7 +94,7 @@ export async function copyObject(ctx: S3Context): Promise<S3Response> {
   const contentHeaders = replace ? contentHeadersFrom(ctx.headers) : source.contentHeaders;
   const userMetadata = replace ? userMetadataFrom(ctx.headers) : source.userMetadata;
 
-  const copied = await copyData(ctx, source, undefined, checksumAlg);
+  const copied = await copyData(ctx, source, undefined, storageClass, checksumAlg);
   const obj: ObjectVersion = {
     bucket: ctx.bucket!,
     key,

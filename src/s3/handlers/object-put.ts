@@ -54,9 +54,9 @@ export async function putObject(ctx: S3Context): Promise<S3Response> {
   const condition = writeConditionFrom(ctx);
   const contentHeaders = contentHeadersFrom(ctx.headers);
   const userMetadata = userMetadataFrom(ctx.headers);
-  const storageClass = storageClassFrom(ctx.headers);
+  const storageClass = storageClassFrom(ctx.headers, ctx.defaultStorageClass);
 
-  const stored = await storeBody(ctx);
+  const stored = await storeBody(ctx, storageClass);
   const obj: ObjectVersion = {
     bucket: ctx.bucket!,
     key,
