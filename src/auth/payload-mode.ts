@@ -1,4 +1,5 @@
 // What x-amz-content-sha256 says about the body: a hash to check, unsigned, or aws-chunked framing.
+import type { KeyObject } from 'node:crypto';
 import { S3Error } from '../s3/errors.ts';
 
 export const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
@@ -10,7 +11,7 @@ const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
 
 /** Signing material for aws-chunked chunk and trailer signatures. */
 export interface ChunkSigning {
-  signingKey: Uint8Array;
+  signingKey: Uint8Array | KeyObject;
   amzDate: string;
   scope: string;
   /** The request's own signature: the first chunk's "previous signature". */

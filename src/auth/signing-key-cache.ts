@@ -1,5 +1,6 @@
 // Derived SigV4 signing keys, cached per (secret, date, region, service): four HMACs saved on
 // every request. Bounded, least recently used entries are dropped first.
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { hmacSha256 } from './crypto.ts';
 
 export function deriveSigningKey(secret: string, date: string, region: string, service: string): Buffer {
@@ -11,7 +12,7 @@ export function deriveSigningKey(secret: string, date: string, region: string, s
 
 export class SigningKeyCache {
   readonly maxEntries: number;
-  #keys = new Map<string, Buffer>();
+  #keys = new Map<string, KeyObject>();
 
   constructor(maxEntries = 4096) {
     this.maxEntries = Math.max(1, maxEntries);
@@ -21,7 +22,7 @@ export class SigningKeyCache {
     return this.#keys.size;
   }
 
-  get(secret: string, date: string, region: string, service: string): Buffer {
+  get(secret: string, date: string, region: string, service: string): KeyObject {
     const id = `${date}\n${region}\n${service}\n${secret}`;
     const hit = this.#keys.get(id);
     if (hit) {
@@ -30,7 +31,7 @@ export class SigningKeyCache {
       this.#keys.set(id, hit);
       return hit;
     }
-    const key = deriveSigningKey(secret, date, region, service);
+    const key = createSecretKey(deriveSigningKey(secret, date, region, service));
     if (this.#keys.size >= this.maxEntries) {
       const oldest = this.#keys.keys().next().value;
       if (oldest !== undefined) this.#keys.delete(oldest);

@@ -3,7 +3,7 @@
 import { createHmac } from 'node:crypto';
 import { S3Error } from '../s3/errors.ts';
 import { MAX_SKEW_MS, parseAnyDate, toIsoSeconds } from './amz-date.ts';
-import { safeEqual } from './crypto.ts';
+import { safeEqual, secretKeyOf } from './crypto.ts';
 import type { RequestParts } from './request-parts.ts';
 import { headerNames, headerValue, headerValues, queryValue } from './request-parts.ts';
 import { canonicalPath, uriEncode, percentDecode } from './uri-encoding.ts';
@@ -77,7 +77,7 @@ async function check(
   if (!found) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKeyId });
   const candidates = stringsToSign(req, dateLine);
   for (const sts of candidates) {
-    const expected = createHmac('sha1', found.secretAccessKey).update(sts, 'utf8').digest('base64');
+    const expected = createHmac('sha1', secretKeyOf(found.secretAccessKey)).update(sts, 'utf8').digest('base64');
     if (safeEqual(expected, signature)) return found.accessKeyId;
   }
   throw new S3Error('SignatureDoesNotMatch', undefined, {

@@ -1,5 +1,6 @@
 // SigV4 canonical request and string to sign, and the signature check over the canonical forms
 // real clients produce.
+import type { KeyObject } from 'node:crypto';
 import { EMPTY_SHA256, hmacSha256, safeEqual, sha256Hex } from './crypto.ts';
 import type { QueryParam, RequestParts } from './request-parts.ts';
 import { headerValues } from './request-parts.ts';
@@ -47,7 +48,7 @@ export function stringToSign(amzDate: string, scope: string, canonical: string):
   return `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
 }
 
-export function signHex(signingKey: Uint8Array, text: string): string {
+export function signHex(signingKey: Uint8Array | KeyObject, text: string): string {
   return hmacSha256(signingKey, text).toString('hex');
 }
 
@@ -57,7 +58,7 @@ export interface V4SignatureInput {
   payloadHash: string;
   amzDate: string;
   scope: string;
-  signingKey: Uint8Array;
+  signingKey: Uint8Array | KeyObject;
   provided: string;
   /** Presigned requests leave X-Amz-Signature out of the canonical query. */
   excludeQueryParam?: string;

@@ -1,4 +1,5 @@
 // SigV4 verification: `Authorization: AWS4-HMAC-SHA256 ...` and presigned `X-Amz-*` query URLs.
+import type { KeyObject } from 'node:crypto';
 import { S3Error } from '../s3/errors.ts';
 import { MAX_SKEW_MS, parseAmzDate, parseHttpDate, toAmzDate, toIsoSeconds } from './amz-date.ts';
 import { checkContentSha256, UNSIGNED_PAYLOAD, type ChunkSigning } from './payload-mode.ts';
@@ -86,7 +87,7 @@ function checkSignatureFormat(signature: string, fail: Fail, what: string): void
   if (!/^[0-9a-fA-F]{64}$/.test(signature)) throw fail(`${what} is malformed.`);
 }
 
-async function resolveSigningKey(cred: Credential, lookup: CredentialLookup): Promise<{ accessKeyId: string; key: Buffer }> {
+async function resolveSigningKey(cred: Credential, lookup: CredentialLookup): Promise<{ accessKeyId: string; key: KeyObject }> {
   const found = await lookup(cred.accessKeyId);
   if (!found) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: cred.accessKeyId });
   return { accessKeyId: found.accessKeyId, key: signingKeys.get(found.secretAccessKey, cred.date, cred.region, cred.service) };

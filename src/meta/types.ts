@@ -61,9 +61,12 @@ export interface ListOptions {
   limit: number;
 }
 
+/** What a listing shows of an object: no headers, metadata or data locators to load and parse. */
+export type ObjectSummary = Pick<ObjectVersion, 'key' | 'size' | 'etag' | 'lastModified' | 'storageClass' | 'owner' | 'checksum'>;
+
 export interface ListPage {
   /** Objects and common prefixes in UTF-8 byte order of key, counted together against the limit. */
-  entries: Array<{ object: ObjectVersion } | { prefix: string }>;
+  entries: Array<{ object: ObjectSummary } | { prefix: string }>;
   isTruncated: boolean;
   /** The last key or common prefix returned, for the next page's `after` (set when truncated). */
   next?: string;

@@ -31,9 +31,21 @@ function wrapAad(kekId: string, streamId: string): Buffer {
   return Buffer.concat([WRAP_AAD, Buffer.from(`${kekId}\0${streamId}`, 'utf8')]);
 }
 
+const kekObjects = new WeakMap<MasterKey, KeyObject>();
+
+/** The master key as a KeyObject, made once per key (raw key bytes are re-imported on every use). */
+function kekObject(kek: MasterKey): KeyObject {
+  let k = kekObjects.get(kek);
+  if (!k) {
+    k = createSecretKey(kek.key);
+    kekObjects.set(kek, k);
+  }
+  return k;
+}
+
 export function wrapKey(kek: MasterKey, streamId: string, dek: Buffer): Buffer {
   const nonce = randomBytes(NONCE_SIZE);
-  const cipher = createCipheriv('aes-256-gcm', kek.key, nonce);
+  const cipher = createCipheriv('aes-256-gcm', kekObject(kek), nonce);
   cipher.setAAD(wrapAad(kek.id, streamId));
   const body = Buffer.concat([cipher.update(dek), cipher.final()]);
   return Buffer.concat([nonce, body, cipher.getAuthTag()]);
@@ -42,7 +54,7 @@ export function wrapKey(kek: MasterKey, streamId: string, dek: Buffer): Buffer {
 export function unwrapKey(kek: MasterKey, streamId: string, wrapped: Uint8Array): Buffer {
   if (wrapped.length !== WRAPPED_KEY_SIZE) throw new Error('wrapped data key has the wrong size');
   const buf = Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.length);
-  const decipher = createDecipheriv('aes-256-gcm', kek.key, buf.subarray(0, NONCE_SIZE));
+  const decipher = createDecipheriv('aes-256-gcm', kekObject(kek), buf.subarray(0, NONCE_SIZE));
   decipher.setAAD(wrapAad(kek.id, streamId));
   decipher.setAuthTag(buf.subarray(NONCE_SIZE + KEY_SIZE));
   return Buffer.concat([decipher.update(buf.subarray(NONCE_SIZE, NONCE_SIZE + KEY_SIZE)), decipher.final()]);

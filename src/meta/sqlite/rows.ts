@@ -7,7 +7,7 @@
 // (10,000 parts then take ~0.6 MB instead of ~1 MB as JSON objects).
 
 import type { SQLInputValue, SQLOutputValue } from 'node:sqlite';
-import type { Bucket, Checksum, MultipartUpload, ObjectPart, ObjectVersion, UploadPart } from '../types.ts';
+import type { Bucket, Checksum, MultipartUpload, ObjectPart, ObjectSummary, ObjectVersion, UploadPart } from '../types.ts';
 
 type Row = Record<string, SQLOutputValue>;
 type Params = Record<string, SQLInputValue>;
@@ -52,6 +52,23 @@ export function objectParams(o: ObjectVersion): Params {
     locator: o.locator,
     parts: o.parts === undefined ? null : encodeParts(o.parts),
   };
+}
+
+/** The columns a listing needs (all stored before the large ones, so no overflow page is read). */
+export const SUMMARY_COLUMNS = 'key, size, etag, last_modified, storage_class, owner, checksum_algorithm, checksum_value, checksum_type';
+
+export function summaryFrom(r: Row): ObjectSummary {
+  const o: ObjectSummary = {
+    key: r.key as string,
+    size: r.size as number,
+    etag: r.etag as string,
+    lastModified: new Date(r.last_modified as number),
+    storageClass: r.storage_class as string,
+    owner: r.owner as string,
+  };
+  const checksum = checksumFrom(r);
+  if (checksum) o.checksum = checksum;
+  return o;
 }
 
 export function objectFrom(r: Row): ObjectVersion {

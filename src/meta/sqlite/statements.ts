@@ -7,6 +7,7 @@ import {
   OBJECT_VALUES,
   PART_COLUMNS,
   PART_VALUES,
+  SUMMARY_COLUMNS,
   UPLOAD_COLUMNS,
   UPLOAD_VALUES,
 } from './rows.ts';
@@ -33,6 +34,9 @@ export function prepareStatements(db: DatabaseSync) {
     beginRead: p('BEGIN DEFERRED'),
     commit: p('COMMIT'),
     rollback: p('ROLLBACK'),
+    savepoint: p('SAVEPOINT one_write'),
+    release: p('RELEASE one_write'),
+    rollbackToSavepoint: p('ROLLBACK TO one_write'),
 
     insertBucket: p(`INSERT INTO buckets (${BUCKET_COLUMNS}) VALUES ($name, $owner, $region, $created_at) ON CONFLICT (name) DO NOTHING`),
     getBucket: p(`SELECT ${BUCKET_COLUMNS} FROM buckets WHERE name = ?`),
@@ -49,7 +53,7 @@ export function prepareStatements(db: DatabaseSync) {
     getObject: p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?`),
     putObject: p(`INSERT OR REPLACE INTO objects (${OBJECT_COLUMNS}) VALUES (${OBJECT_VALUES})`),
     deleteObject: p(`DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING ${OBJECT_COLUMNS}`),
-    scanObjects: rangeScans(db, `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ?`, 'key'),
+    scanObjects: rangeScans(db, `SELECT ${SUMMARY_COLUMNS} FROM objects WHERE bucket = ?`, 'key'),
 
     insertUpload: p(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (${UPLOAD_VALUES})`),
     getUpload: p(`SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE upload_id = ?`),

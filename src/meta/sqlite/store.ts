@@ -30,6 +30,7 @@ import {
   bucketFrom,
   bucketParams,
   objectFrom,
+  summaryFrom,
   objectParams,
   partFrom,
   partParams,
@@ -52,6 +53,8 @@ export class SqliteMetaStore implements MetaStore {
   private readonly q: Statements;
   private readonly counters = { rowsRead: 0, queries: 0 };
   private readonly accounts: AccountRows;
+  /** Writes waiting for the next group commit. */
+  private pending: Array<{ fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
 
   private constructor(db: DatabaseSync) {
     this.db = db;
@@ -74,6 +77,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async close(): Promise<void> {
+    if (this.db.isOpen) this.flush();
     if (this.db.isOpen) this.db.close();
   }
 
@@ -185,8 +189,10 @@ export class SqliteMetaStore implements MetaStore {
 
   async deleteObject(bucket: string, key: string): Promise<ObjectVersion | undefined> {
     checkText('key', key);
-    const row = this.q.deleteObject.get(bucket, key);
-    return row ? objectFrom(row) : undefined;
+    return this.write(() => {
+      const row = this.q.deleteObject.get(bucket, key);
+      return row ? objectFrom(row) : undefined;
+    });
   }
 
   async listObjects(bucket: string, options: ListOptions): Promise<ListPage> {
@@ -195,7 +201,7 @@ export class SqliteMetaStore implements MetaStore {
     this.read(() => this.scan(this.q.scanObjects, bucket, cursor, cursor.start()));
     const { entries, isTruncated } = cursor.page();
     const page: ListPage = {
-      entries: entries.map((e) => ('prefix' in e ? { prefix: e.prefix } : { object: objectFrom(e.row) })),
+      entries: entries.map((e) => ('prefix' in e ? { prefix: e.prefix } : { object: summaryFrom(e.row) })),
       isTruncated,
     };
     if (isTruncated) {
@@ -401,17 +407,50 @@ export class SqliteMetaStore implements MetaStore {
     return true;
   }
 
-  /** One write transaction: all of `fn`'s statements commit together, or none if it throws. */
-  private write<T>(fn: () => T): T {
-    this.q.begin.run();
+  /**
+   * One write: all of `fn`'s statements commit together, or none if it throws. Writes that arrive
+   * while others are waiting are group-committed: one transaction, one WAL fsync, each write in a
+   * savepoint of its own so one that throws rolls back alone. `fn` runs in submission order, inside
+   * the transaction, so its checks see every earlier write; its promise settles after the commit is
+   * durable, never before.
+   */
+  private write<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
-      const result = fn();
+      this.q.begin.run();
+      for (const item of batch) {
+        this.q.savepoint.run();
+        try {
+          results.push({ ok: true, value: item.fn() });
+          this.q.release.run();
+        } catch (error) {
+          this.q.rollbackToSavepoint.run();
+          this.q.release.run();
+          results.push({ ok: false, error });
+        }
+      }
       this.q.commit.run();
-      return result;
-    } catch (err) {
-      if (this.db.isTransaction) this.q.rollback.run();
-      throw err;
+    } catch (error) {
+      // The commit itself failed (disk full, I/O error): nothing of the batch is durable.
+      if (this.db.isOpen && this.db.isTransaction) this.q.rollback.run();
+      for (const item of batch) item.reject(error);
+      return;
     }
+    batch.forEach((item, i) => {
+      const r = results[i]!;
+      if (r.ok) item.resolve(r.value);
+      else item.reject(r.error);
+    });
   }
 
   /** One read transaction: every query of `fn` sees the same snapshot. */

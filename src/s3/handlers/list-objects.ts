@@ -2,9 +2,9 @@ import { S3Error } from '../errors.ts';
 import type { S3Context, S3Response } from '../context.ts';
 import { requireBucket } from '../access.ts';
 import { doc, el, isoDate } from '../xml.ts';
-import type { ListPage, ObjectVersion } from '../../meta/index.ts';
+import type { ListPage, ObjectSummary } from '../../meta/index.ts';
 
-// ListObjects (V1), ListObjectsV2 and ListObjectVersions over the same MetaStore listing.
+// ListObjects (V1), ListObjectsV2 and ListObjectSummarys over the same MetaStore listing.
 
 interface ListParams {
   prefix: string;
@@ -42,23 +42,23 @@ function encodeKey(s: string): string {
   return encodeURIComponent(s).replace(/%2F/g, '/').replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-function owner(obj: ObjectVersion, ctx: S3Context): string {
+function owner(obj: ObjectSummary, ctx: S3Context): string {
   const name = obj.owner === ctx.principal.accountId ? ctx.principal.displayName : obj.owner;
   return `<Owner>${el('ID', obj.owner)}${el('DisplayName', name)}</Owner>`;
 }
 
-function checksumEls(obj: ObjectVersion): string {
+function checksumEls(obj: ObjectSummary): string {
   return obj.checksum ? el('ChecksumAlgorithm', obj.checksum.algorithm) + el('ChecksumType', obj.checksum.type) : '';
 }
 
-function contents(obj: ObjectVersion, p: ListParams, ownerXml: string): string {
+function contents(obj: ObjectSummary, p: ListParams, ownerXml: string): string {
   return (
     `<Contents>${el('Key', p.encode(obj.key))}${el('LastModified', isoDate(obj.lastModified))}${el('ETag', `"${obj.etag}"`)}` +
     `${checksumEls(obj)}${el('Size', obj.size)}${ownerXml}${el('StorageClass', obj.storageClass)}</Contents>`
   );
 }
 
-function entriesXml(page: ListPage, p: ListParams, render: (obj: ObjectVersion) => string): { xml: string; count: number } {
+function entriesXml(page: ListPage, p: ListParams, render: (obj: ObjectSummary) => string): { xml: string; count: number } {
   let xml = '';
   let prefixes = '';
   for (const e of page.entries) {
