@@ -3,6 +3,7 @@ import { finished, type Readable, type Transform } from 'node:stream';
 import { S3Error } from '../s3/errors.ts';
 import { ChunkedDecoder } from './chunked-decoder.ts';
 import { PayloadHashVerifier } from './payload-hash.ts';
+import { EMPTY_SHA256 } from './crypto.ts';
 import type { PayloadMode } from './payload-mode.ts';
 import type { RequestParts } from './request-parts.ts';
 import { headerValue } from './request-parts.ts';
@@ -60,6 +61,12 @@ export function verifiedBody(
     return { body: pipeThrough(raw, decoder), contentLength: decodedLength };
   }
   const contentLength = parseLength(headerValue(req, 'content-length'), 'Content-Length');
-  if (mode.kind === 'sha256') return { body: pipeThrough(raw, new PayloadHashVerifier(mode.expected)), contentLength };
+  if (mode.kind === 'sha256') {
+    // A bodiless request (no length, no chunked framing) signed for the empty payload has nothing
+    // to hash: skip the verifying stream, the common case of every GET, HEAD and DELETE.
+    const bodiless = (contentLength ?? 0) === 0 && headerValue(req, 'transfer-encoding') === undefined;
+    if (bodiless && mode.expected === EMPTY_SHA256) return { body: raw, contentLength };
+    return { body: pipeThrough(raw, new PayloadHashVerifier(mode.expected)), contentLength };
+  }
   return { body: raw, contentLength };
 }

@@ -1,6 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { S3Error, S3Response } from '../s3/index.ts';
 import { doc, el } from '../s3/index.ts';
 
@@ -31,22 +29,34 @@ export async function sendResponse(res: ServerResponse, r: S3Response, head: boo
     return;
   }
   const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const first = await chunks.next();
+  let next = await chunks.next();
   writeHead(res, r);
-  if (first.done) {
-    res.end();
-    return;
-  }
-  // Hand the rest to pipeline: back-pressure, and a client that goes away stops the reading.
-  async function* rest(): AsyncGenerator<Buffer> {
-    yield first.value;
-    for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
-  }
+  // A plain loop rather than stream.pipeline: no AbortController and listeners per response, and
+  // the drain wait removes its listeners each time (nothing accumulates over a long body).
   try {
-    await pipeline(Readable.from(rest(), { objectMode: false }), res);
+    while (!next.done && !res.destroyed) {
+      if (!res.write(next.value)) await drained(res);
+      if (res.destroyed) break;
+      next = await chunks.next();
+    }
+    if (res.destroyed) throw new Error('client went away');
+    res.end();
   } finally {
-    await chunks.return?.();
+    if (!res.writableEnded || res.destroyed) await chunks.return?.();
   }
+}
+
+/** Resolves when the response can take more, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 function writeHead(res: ServerResponse, r: S3Response): void {
