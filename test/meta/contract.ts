@@ -897,6 +897,28 @@ export function metaStoreContract(name: string, open: () => Promise<MetaStore>, 
         assert.equal(await store.createAccessKey(key('K10', 'a1')), 'created');
       });
     });
+
+    describe('long locators', () => {
+      it('round-trip through put, get, replace, delete, referencedLocators and replaceLocators', async () => {
+        await store.createBucket(bucketRecord('b'));
+        const long = (c: string) => `i:${c.repeat(6000)}`;
+        await store.putObject(objectRecord('b', 'k', { locator: long('a') }));
+        assert.equal((await store.getObject('b', 'k'))?.locator, long('a'));
+        const replaced = await store.putObject(objectRecord('b', 'k', { locator: long('b') }));
+        assert.ok(replaced.status === 'ok' && replaced.previous?.locator === long('a'));
+        await store.putObject(objectRecord('b', 'short', { locator: 's:1' }));
+        const refs = async () => {
+          const out: string[] = [];
+          for await (const l of store.referencedLocators()) out.push(l);
+          return out.sort();
+        };
+        assert.deepEqual(await refs(), [long('b'), 's:1'].sort());
+        assert.equal(await store.replaceLocators((l) => (l === long('b') ? long('c') : undefined)), 1);
+        assert.equal((await store.getObject('b', 'k'))?.locator, long('c'));
+        assert.equal((await store.deleteObject('b', 'k'))?.locator, long('c'));
+        assert.deepEqual(await refs(), ['s:1']);
+      });
+    });
     });
   });
 }

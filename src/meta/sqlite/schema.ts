@@ -158,6 +158,14 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX repair_queue_by_priority ON repair_queue (priority, inserted_at);
   `,
+  // Long locators (the engine's inline objects, ~5.6 KB) live in a rowid table of their own, the
+  // object row keeps '#<id>': objects stay dense for listings, and a point read fetches one page.
+  `
+  CREATE TABLE long_locators (
+    id       INTEGER PRIMARY KEY,
+    locator  TEXT NOT NULL
+  ) STRICT;
+  `,
 ];
 
 /** The schema version this code writes and reads. */

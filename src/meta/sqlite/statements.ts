@@ -75,7 +75,13 @@ export function prepareStatements(db: DatabaseSync) {
     allParts: p(`SELECT ${PART_COLUMNS} FROM parts WHERE upload_id = ? ORDER BY number`),
     deleteParts: p('DELETE FROM parts WHERE upload_id = ?'),
 
-    objectLocators: p('SELECT locator, parts FROM objects'),
+    objectLocators: p(
+      "SELECT CASE WHEN o.locator LIKE '#%' THEN l.locator ELSE o.locator END AS locator, o.parts AS parts " +
+        "FROM objects o LEFT JOIN long_locators l ON o.locator LIKE '#%' AND l.id = CAST(substr(o.locator, 2) AS INTEGER)",
+    ),
+    insertLongLocator: p('INSERT INTO long_locators (locator) VALUES (?)'),
+    getLongLocator: p('SELECT locator FROM long_locators WHERE id = ?'),
+    deleteLongLocator: p('DELETE FROM long_locators WHERE id = ?'),
     partLocators: p('SELECT locator FROM parts'),
   };
 }

@@ -45,6 +45,9 @@ import { prepareStatements, scanIndex, type RangeScans, type Statements } from '
 
 type Row = Record<string, SQLOutputValue>;
 
+/** Locators longer than this live in `long_locators` (see schema.ts). */
+const SPILL_AT = 512;
+
 /** SQLITE_CONSTRAINT_FOREIGNKEY: a write named a bucket (or upload) that does not exist. */
 const FOREIGN_KEY_FAILED = 787;
 
@@ -172,7 +175,7 @@ export class SqliteMetaStore implements MetaStore {
   async getObject(bucket: string, key: string): Promise<ObjectVersion | undefined> {
     checkText('key', key);
     const row = this.q.getObject.get(bucket, key);
-    return row ? objectFrom(row) : undefined;
+    return row ? this.objectOf(row) : undefined;
   }
 
   async putObject(object: ObjectVersion, condition?: PutCondition): Promise<PutOutcome> {
@@ -191,7 +194,10 @@ export class SqliteMetaStore implements MetaStore {
     checkText('key', key);
     return this.write(() => {
       const row = this.q.deleteObject.get(bucket, key);
-      return row ? objectFrom(row) : undefined;
+      if (!row) return undefined;
+      const removed = this.objectOf(row);
+      this.dropSpilled(row.locator as string);
+      return removed;
     });
   }
 
@@ -341,7 +347,15 @@ export class SqliteMetaStore implements MetaStore {
       };
       const updateObject = this.db.prepare('UPDATE objects SET locator = ?, parts = ? WHERE bucket = ? AND key = ?');
       for (const row of this.db.prepare('SELECT bucket, key, locator, parts FROM objects').all()) {
-        const locator = swap(row.locator as string);
+        const stored = row.locator as string;
+        const spilled = stored.startsWith('#') ? Number(stored.slice(1)) : undefined;
+        const current = spilled !== undefined ? (this.q.getLongLocator.get(spilled)?.locator as string) : stored;
+        let locator = swap(current);
+        if (locator !== undefined && spilled !== undefined) {
+          // Keep it moved out: rewrite the long row, the object row keeps its '#id'.
+          this.db.prepare('UPDATE long_locators SET locator = ? WHERE id = ?').run(locator, spilled);
+          locator = stored;
+        }
         let parts = row.parts as string | null;
         if (parts !== null) {
           const list = decodeParts(parts);
@@ -371,11 +385,27 @@ export class SqliteMetaStore implements MetaStore {
 
   private currentObject(bucket: string, key: string): ObjectVersion | undefined {
     const row = this.q.getObject.get(bucket, key);
-    return row ? objectFrom(row) : undefined;
+    return row ? this.objectOf(row) : undefined;
   }
 
+  /** Inserts or replaces an object row (inside a write), moving a long locator to its own table. */
   private insertObject(bucket: string, params: ReturnType<typeof objectParams>): void {
-    this.insertOrNoBucket(bucket, () => this.q.putObject.run(params));
+    const old = this.q.getObject.get(bucket, params.key as string);
+    if (old) this.dropSpilled(old.locator as string);
+    const locator = params.locator as string;
+    const stored = locator.length > SPILL_AT ? `#${this.q.insertLongLocator.run(locator).lastInsertRowid}` : locator;
+    this.insertOrNoBucket(bucket, () => this.q.putObject.run({ ...params, locator: stored }));
+  }
+
+  /** A row as a record, its locator fetched back if it was moved out. */
+  private objectOf(row: Row): ObjectVersion {
+    const o = objectFrom(row);
+    if (o.locator.startsWith('#')) o.locator = this.q.getLongLocator.get(Number(o.locator.slice(1)))?.locator as string;
+    return o;
+  }
+
+  private dropSpilled(stored: string): void {
+    if (stored.startsWith('#')) this.q.deleteLongLocator.run(Number(stored.slice(1)));
   }
 
   private insertOrNoBucket(bucket: string, insert: () => unknown): void {
