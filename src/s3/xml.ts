@@ -8,8 +8,11 @@ export const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' };
 
+const NEEDS_ESCAPE = /[&<>"'\r]/;
+
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"'\r]/g, (c) => ESCAPES[c]!);
+  // Most values (keys, dates, sizes) have nothing to escape: test before replacing.
+  return NEEDS_ESCAPE.test(s) ? s.replace(/[&<>"'\r]/g, (c) => ESCAPES[c]!) : s;
 }
 
 /** `<name>escaped value</name>`, or '' when the value is undefined. */

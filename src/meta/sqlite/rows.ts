@@ -57,17 +57,17 @@ export function objectParams(o: ObjectVersion): Params {
 /** The columns a listing needs (all stored before the large ones, so no overflow page is read). */
 export const SUMMARY_COLUMNS = 'key, size, etag, last_modified, storage_class, owner, checksum_algorithm, checksum_value, checksum_type';
 
-export function summaryFrom(r: Row): ObjectSummary {
+/** A listing row (an array in SUMMARY_COLUMNS order) as a summary. */
+export function summaryFrom(r: SQLOutputValue[]): ObjectSummary {
   const o: ObjectSummary = {
-    key: r.key as string,
-    size: r.size as number,
-    etag: r.etag as string,
-    lastModified: new Date(r.last_modified as number),
-    storageClass: r.storage_class as string,
-    owner: r.owner as string,
+    key: r[0] as string,
+    size: r[1] as number,
+    etag: r[2] as string,
+    lastModified: new Date(r[3] as number),
+    storageClass: r[4] as string,
+    owner: r[5] as string,
   };
-  const checksum = checksumFrom(r);
-  if (checksum) o.checksum = checksum;
+  if (r[6] !== null) o.checksum = { algorithm: r[6] as Checksum['algorithm'], value: r[7] as string, type: r[8] as Checksum['type'] };
   return o;
 }
 

@@ -27,6 +27,20 @@ function rangeScans(db: DatabaseSync, select: string, order: string): RangeScans
   return [make('>', ''), make('>=', ''), make('>', ' AND key < ?'), make('>=', ' AND key < ?')];
 }
 
+/**
+ * The object listing's scans: the same bounds with a LIMIT (the last parameter), rows as arrays in
+ * SUMMARY_COLUMNS order, read all at once. A page of n entries never needs more than n + 1 rows
+ * from one scan (each row is an entry, or a common prefix that ends the scan with a seek).
+ */
+function limitedScans(db: DatabaseSync, select: string): RangeScans {
+  const make = (lower: string, upper: string) => {
+    const s = db.prepare(`${select} AND key ${lower} ?${upper} ORDER BY key LIMIT ?`);
+    s.setReturnArrays(true);
+    return s;
+  };
+  return [make('>', ''), make('>=', ''), make('>', ' AND key < ?'), make('>=', ' AND key < ?')];
+}
+
 export function prepareStatements(db: DatabaseSync) {
   const p = (sql: string) => db.prepare(sql);
   return {
@@ -53,7 +67,7 @@ export function prepareStatements(db: DatabaseSync) {
     getObject: p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?`),
     putObject: p(`INSERT OR REPLACE INTO objects (${OBJECT_COLUMNS}) VALUES (${OBJECT_VALUES})`),
     deleteObject: p(`DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING ${OBJECT_COLUMNS}`),
-    scanObjects: rangeScans(db, `SELECT ${SUMMARY_COLUMNS} FROM objects WHERE bucket = ?`, 'key'),
+    scanObjects: limitedScans(db, `SELECT ${SUMMARY_COLUMNS} FROM objects WHERE bucket = ?`),
 
     insertUpload: p(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (${UPLOAD_VALUES})`),
     getUpload: p(`SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE upload_id = ?`),

@@ -203,8 +203,20 @@ export class SqliteMetaStore implements MetaStore {
 
   async listObjects(bucket: string, options: ListOptions): Promise<ListPage> {
     checkListing(options.prefix, options.delimiter, options.after);
-    const cursor = new ListingCursor<Row>(options);
-    this.read(() => this.scan(this.q.scanObjects, bucket, cursor, cursor.start()));
+    const cursor = new ListingCursor<SQLOutputValue[]>(options);
+    this.read(() => {
+      const upper = cursor.upper;
+      const limit = Math.max(0, Math.floor(options.limit)) + 1;
+      for (let b = cursor.start(); b; b = cursor.resume()) {
+        this.counters.queries++;
+        const statement = this.q.scanObjects[scanIndex(b.inclusive, upper !== undefined)];
+        const rows = (upper === undefined ? statement.all(bucket, b.key, limit) : statement.all(bucket, b.key, upper, limit)) as unknown as SQLOutputValue[][];
+        for (const row of rows) {
+          this.counters.rowsRead++;
+          if (!cursor.add(row[0] as string, row)) break;
+        }
+      }
+    });
     const { entries, isTruncated } = cursor.page();
     const page: ListPage = {
       entries: entries.map((e) => ('prefix' in e ? { prefix: e.prefix } : { object: summaryFrom(e.row) })),

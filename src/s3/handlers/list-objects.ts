@@ -53,8 +53,9 @@ function checksumEls(obj: ObjectSummary): string {
 
 function contents(obj: ObjectSummary, p: ListParams, ownerXml: string): string {
   return (
-    `<Contents>${el('Key', p.encode(obj.key))}${el('LastModified', isoDate(obj.lastModified))}${el('ETag', `"${obj.etag}"`)}` +
-    `${checksumEls(obj)}${el('Size', obj.size)}${ownerXml}${el('StorageClass', obj.storageClass)}</Contents>`
+    // ETag (hex), dates, sizes and class names never need escaping.
+    `<Contents>${el('Key', p.encode(obj.key))}<LastModified>${obj.lastModified.toISOString()}</LastModified><ETag>&quot;${obj.etag}&quot;</ETag>` +
+    `${checksumEls(obj)}<Size>${obj.size}</Size>${ownerXml}<StorageClass>${obj.storageClass}</StorageClass></Contents>`
   );
 }
 
