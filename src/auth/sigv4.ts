@@ -103,6 +103,33 @@ function signatureMismatch(accessKeyId: string, provided: string, m: { canonical
 }
 
 /** Splits `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...` into its components. */
+/** The last step of both forms: look the key up, recompute the signature, compare. */
+async function checkV4Signature(
+  req: RequestParts,
+  cred: Credential,
+  lookup: CredentialLookup,
+  v: { signedHeaders: string[]; payloadHash: string; amzDate: string; signature: string; excludeQueryParam?: string },
+): Promise<V4Auth> {
+  const { accessKeyId, key } = await resolveSigningKey(cred, lookup);
+  const scope = `${cred.date}/${cred.region}/${cred.service}/aws4_request`;
+  const match = matchV4Signature({
+    req,
+    signedHeaders: v.signedHeaders,
+    payloadHash: v.payloadHash,
+    amzDate: v.amzDate,
+    scope,
+    signingKey: key,
+    provided: v.signature,
+    excludeQueryParam: v.excludeQueryParam,
+  });
+  if (!match.ok) throw signatureMismatch(cred.accessKeyId, v.signature, match);
+  return {
+    accessKeyId,
+    payloadHash: v.payloadHash,
+    signing: { signingKey: key, amzDate: v.amzDate, scope, seedSignature: v.signature.toLowerCase() },
+  };
+}
+
 function parseAuthorization(value: string): { credential: string; signedHeaders: string; signature: string } {
   const parts: Record<string, string> = {};
   for (const part of value.slice(ALGORITHM.length).split(/[\s,]+/)) {
@@ -166,23 +193,7 @@ export async function verifyV4Header(
   checkContentSha256(payloadHash);
   checkHeadersSigned(req, signedHeaders);
 
-  const { accessKeyId, key } = await resolveSigningKey(cred, lookup);
-  const scope = `${cred.date}/${cred.region}/${cred.service}/aws4_request`;
-  const match = matchV4Signature({
-    req,
-    signedHeaders,
-    payloadHash,
-    amzDate,
-    scope,
-    signingKey: key,
-    provided: auth.signature,
-  });
-  if (!match.ok) throw signatureMismatch(cred.accessKeyId, auth.signature, match);
-  return {
-    accessKeyId,
-    payloadHash,
-    signing: { signingKey: key, amzDate, scope, seedSignature: auth.signature.toLowerCase() },
-  };
+  return checkV4Signature(req, cred, lookup, { signedHeaders, payloadHash, amzDate, signature: auth.signature });
 }
 
 /** True when the query carries any SigV4 presigning parameter. */
@@ -236,22 +247,5 @@ export async function verifyV4Query(req: RequestParts, lookup: CredentialLookup,
   }
   checkHeadersSigned(req, signedHeaders);
 
-  const { accessKeyId, key } = await resolveSigningKey(cred, lookup);
-  const scope = `${cred.date}/${cred.region}/${cred.service}/aws4_request`;
-  const match = matchV4Signature({
-    req,
-    signedHeaders,
-    payloadHash,
-    amzDate,
-    scope,
-    signingKey: key,
-    provided: signature,
-    excludeQueryParam: 'X-Amz-Signature',
-  });
-  if (!match.ok) throw signatureMismatch(cred.accessKeyId, signature, match);
-  return {
-    accessKeyId,
-    payloadHash,
-    signing: { signingKey: key, amzDate, scope, seedSignature: signature.toLowerCase() },
-  };
+  return checkV4Signature(req, cred, lookup, { signedHeaders, payloadHash, amzDate, signature, excludeQueryParam: 'X-Amz-Signature' });
 }
