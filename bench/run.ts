@@ -10,7 +10,7 @@
 //   npm run bench -- --scenario big-multipart    5 GiB, 8-way multipart; asserts server RSS < 256 MiB
 //   npm run bench -- --profile [--scenario put-4k,get-4k]   oort under --cpu-prof, one server per
 //                                       scenario, then a summary of the hottest functions
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -31,7 +31,7 @@ const GiB = 1024 * MiB;
 const HELP = `Usage: npm run bench -- [options]
   --quick             smaller counts and shorter durations (under a minute)
   --scenario a,b,...  run only these (default: all but big-multipart); names:
-                      ${'put-4k get-4k head-4k mixed list-load list-flat list-delim put-1g get-1g mpu-1g big-multipart'}
+                      ${'put-4k get-4k head-4k mixed list-load list-flat list-delim put-1g get-1g mpu-1g engine big-multipart'}
   --duration S        seconds per server for the timed scenarios (default 10, quick 1.5)
   --profile           run oort under --cpu-prof (one server per scenario, no reference) and
                       summarise the hottest functions (default scenarios: put-4k,get-4k)
@@ -93,7 +93,8 @@ const config = {
   bigMpuRssLimit: 256 * MiB,
 };
 
-const DEFAULT_SCENARIOS = ['put-4k', 'get-4k', 'head-4k', 'mixed', 'list-load', 'list-flat', 'list-delim', 'put-1g', 'get-1g', 'mpu-1g'];
+// 'engine' runs bench/engine.ts (the shard engine without HTTP: codec, layouts, degraded read, repair).
+const DEFAULT_SCENARIOS = ['put-4k', 'get-4k', 'head-4k', 'mixed', 'list-load', 'list-flat', 'list-delim', 'put-1g', 'get-1g', 'mpu-1g', 'engine'];
 const ALL_SCENARIOS = [...DEFAULT_SCENARIOS, 'big-multipart'];
 const selected = args.scenario
   ? args.scenario.split(',').map((s) => s.trim()).filter(Boolean)
@@ -802,13 +803,14 @@ async function benchmark(): Promise<void> {
   commitAtStart = gitCommit();
   log(`commit ${commitAtStart ?? '?'}; scenarios: ${selected.join(', ')}${quick ? ' (quick)' : ''}; machine load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const oort = await startTarget('oort');
-  const needRef = selected.some((s) => SCENARIOS.find((d) => d.name === s)!.sides?.includes('ref') ?? true);
+  const httpScenarios = selected.filter((s) => s !== 'engine');
+  const needRef = httpScenarios.some((s) => SCENARIOS.find((d) => d.name === s)!.sides?.includes('ref') ?? true);
   const ref = needRef ? await startTarget('ref') : undefined;
   const targets = ref ? [ref, oort] : [oort];
   log(`oort ${oort.server.url} (pid ${oort.server.pid})${ref ? `, reference ${ref.server.url} (pid ${ref.server.pid})` : ''}`);
   const results: ScenarioResult[] = [];
   try {
-    for (const name of selected) {
+    for (const name of httpScenarios) {
       const def = SCENARIOS.find((d) => d.name === name)!;
       const t0 = performance.now();
       log(`${name}: ${def.title}`);
@@ -842,6 +844,21 @@ async function benchmark(): Promise<void> {
     );
     console.log(`\nresults: ${file}`);
   }
+  if (selected.includes('engine')) await engineFigures(join(outDir, `${stamp}-engine.json`));
+}
+
+/** The shard engine's own figures (bench/engine.ts in a child process), printed and saved. */
+async function engineFigures(file: string): Promise<void> {
+  log(`engine: shard engine without HTTP (${quick ? 64 : 1024} MiB objects)`);
+  const script = new URL('./engine.ts', import.meta.url).pathname;
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, [script, '--json', '--size', quick ? '64' : '1024'], { maxBuffer: 16 * MiB }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+  });
+  const figures = JSON.parse(out) as Record<string, number | string>;
+  console.log('\nshard engine (no HTTP; MiB/s unless stated):');
+  for (const [name, value] of Object.entries(figures)) console.log(`  ${name.padEnd(62)} ${typeof value === 'number' ? value.toFixed(value < 10 ? 2 : 0) : value}`);
+  await writeFile(file, JSON.stringify({ date: new Date().toISOString(), commit: commitAtStart, quick, figures }, null, 2) + '\n');
+  console.log(`engine results: ${file}`);
 }
 
 async function profile(): Promise<void> {
