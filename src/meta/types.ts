@@ -181,7 +181,11 @@ export interface MetaStore {
   deleteBucket(name: string): Promise<{ status: 'deleted'; orphanLocators: string[] } | { status: 'not-empty' } | { status: 'missing' }>;
 
   // Objects
-  getObject(bucket: string, key: string): Promise<ObjectVersion | undefined>;
+  /**
+   * The current version. With `{ locators: false }` (HEAD: nothing will be read) the object's own
+   * `locator` may come back as '' instead of being loaded.
+   */
+  getObject(bucket: string, key: string, options?: { locators?: boolean }): Promise<ObjectVersion | undefined>;
   /** Atomically checks the condition and replaces the current version; returns the one replaced. */
   putObject(object: ObjectVersion, condition?: PutCondition): Promise<PutOutcome>;
   /** Removes the current version; returns it (undefined when there was none). */

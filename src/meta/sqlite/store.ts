@@ -172,10 +172,14 @@ export class SqliteMetaStore implements MetaStore {
 
   // Objects
 
-  async getObject(bucket: string, key: string): Promise<ObjectVersion | undefined> {
+  async getObject(bucket: string, key: string, options?: { locators?: boolean }): Promise<ObjectVersion | undefined> {
     checkText('key', key);
     const row = this.q.getObject.get(bucket, key);
-    return row ? this.objectOf(row) : undefined;
+    if (!row) return undefined;
+    if (options?.locators !== false) return this.objectOf(row);
+    const o = objectFrom(row);
+    if (o.locator.startsWith('#')) o.locator = '';
+    return o;
   }
 
   async putObject(object: ObjectVersion, condition?: PutCondition): Promise<PutOutcome> {

@@ -24,6 +24,6 @@ export async function getBucketAcl(ctx: S3Context): Promise<S3Response> {
 }
 
 export async function getObjectAcl(ctx: S3Context): Promise<S3Response> {
-  const obj = await requireObject(ctx);
+  const obj = await requireObject(ctx, { locators: false });
   return { status: 200, body: ownerOnly(obj.owner, nameOf(ctx, obj.owner)) };
 }

@@ -19,12 +19,12 @@ const OVERRIDES: Record<string, string> = {
 };
 
 /** The current version of the named object, or NoSuchKey. */
-export async function requireObject(ctx: S3Context): Promise<ObjectVersion> {
+export async function requireObject(ctx: S3Context, options?: { locators?: boolean }): Promise<ObjectVersion> {
   const key = ctx.key!;
   checkKey(key);
   await requireBucket(ctx);
   const versionId = ctx.query.get('versionId');
-  const obj = await ctx.meta.getObject(ctx.bucket!, key);
+  const obj = await ctx.meta.getObject(ctx.bucket!, key, options);
   if (versionId !== null && versionId !== 'null') {
     throw new S3Error(versionId === '' ? 'InvalidArgument' : 'NoSuchVersion', versionId === '' ? 'Version id cannot be the empty string' : undefined, { Key: key, VersionId: versionId });
   }
@@ -33,7 +33,8 @@ export async function requireObject(ctx: S3Context): Promise<ObjectVersion> {
 }
 
 async function getOrHead(ctx: S3Context, withBody: boolean): Promise<S3Response> {
-  const obj = await requireObject(ctx);
+  // HEAD reads no data: the store need not load where it lives.
+  const obj = await requireObject(ctx, { locators: withBody });
   try {
     checkConditions(ctx.headers, obj);
   } catch (err) {
