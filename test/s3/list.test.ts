@@ -124,6 +124,13 @@ test('DeleteObjects: verbose and quiet, absent keys count as deleted', async () 
   const q = await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: 'del/3' }], Quiet: true } }));
   assert.equal(q.Deleted, undefined);
   await expectS3Error(s3.send(new GetObjectCommand({ Bucket, Key: 'del/3' })), 'NoSuchKey', 404);
+  // A key S3 refuses gets its own <Error> entry; the others are still deleted.
+  await s3.send(new PutObjectCommand({ Bucket, Key: 'del/4', Body: 'x' }));
+  const mixed = await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: 'del/4' }, { Key: 'k'.repeat(1025) }] } }));
+  assert.deepEqual(mixed.Deleted?.map((d) => d.Key), ['del/4']);
+  assert.equal(mixed.Errors?.length, 1);
+  assert.equal(mixed.Errors?.[0]?.Code, 'KeyTooLongError');
+  await expectS3Error(s3.send(new GetObjectCommand({ Bucket, Key: 'del/4' })), 'NoSuchKey', 404);
   const tooMany = Array.from({ length: 1001 }, (_, i) => ({ Key: `k${i}` }));
   await expectS3Error(s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: tooMany } })), 'MalformedXML', 400);
 });
