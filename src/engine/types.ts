@@ -24,6 +24,11 @@ export interface ObjectEngine {
   write(source: AsyncIterable<Buffer>, options?: WriteOptions): Promise<WriteResult>;
   /** Bytes [start, end] (inclusive) of the data, or all of it without a range. */
   read(locator: string, range?: { start: number; end: number }): Readable;
+  /**
+   * The whole data at once when the locator itself holds it (tiny objects), else undefined: lets
+   * a small GET skip the stream machinery. Throws like `read` would fail.
+   */
+  readHeld?(locator: string): Buffer | undefined;
   /** Removes the data; a missing locator is not an error. */
   delete(locator: string): Promise<void>;
   /**

@@ -198,6 +198,10 @@ export class ShardEngine implements ObjectEngine {
     return writeObject(this.ctx, source, options?.storageClass === 'ARCHIVE' ? this.ctx.archiveProfile : this.ctx.profile);
   }
 
+  readHeld(locator: string): Buffer | undefined {
+    return isInline(locator) ? openInline(this.ctx.keys, locator) : undefined;
+  }
+
   read(locator: string, range?: { start: number; end: number }): Readable {
     if (isInline(locator)) {
       let plain: Buffer;

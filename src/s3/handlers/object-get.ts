@@ -74,6 +74,8 @@ async function getOrHead(ctx: S3Context, withBody: boolean): Promise<S3Response>
     headers['content-length'] = obj.size;
   }
   if (!withBody || headers['content-length'] === 0) return { status, headers };
+  const held = obj.parts ? undefined : ctx.engine.readHeld?.(obj.locator);
+  if (held) return { status, headers, body: range ? held.subarray(range.start, range.end + 1) : held };
   return { status, headers, body: readObject(ctx.engine, obj, range) };
 }
 
