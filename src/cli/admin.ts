@@ -10,6 +10,7 @@ Commands:
   account create --name NAME [--email E] [--admin]   create an account
   account list                                       list accounts
   account suspend ID | account activate ID           refuse / allow an account's keys
+  account rate-limit ID N|default                    requests/s for the account's keys (0 = unlimited)
   key create ACCOUNT_ID                              new access key (the secret is shown once)
   key list ACCOUNT_ID                                an account's keys
   key disable KEY_ID | key enable KEY_ID             refuse / allow one key
@@ -40,6 +41,11 @@ function route(words: string[], values: Record<string, string | boolean | undefi
       return { method: 'GET', path: 'accounts' };
     case 'account suspend':
       return { method: 'POST', path: `accounts/${need('an account id')}/suspend` };
+    case 'account rate-limit': {
+      const value = words[3];
+      if (value === undefined || (value !== 'default' && !/^\d+(\.\d+)?$/.test(value))) throw new Error('account rate-limit needs an account id and a number (or "default")');
+      return { method: 'POST', path: `accounts/${need('an account id')}/rate-limit`, body: { rateLimit: value === 'default' ? null : Number(value) } };
+    }
     case 'account activate':
       return { method: 'POST', path: `accounts/${need('an account id')}/activate` };
     case 'key create':

@@ -97,6 +97,15 @@ async function adminRoute(deps: AdminDeps, method: string, parts: string[], body
     case 'POST accounts/:id/activate':
       await accounts.setStatus(id!, 'active');
       return { status: 200, body: { account: accountInfo(await accounts.requireAccount(id!)) } };
+    case 'POST accounts/:id/rate-limit': {
+      const input = await readJson(body);
+      const v = input.rateLimit;
+      if (!(v === null || (typeof v === 'number' && Number.isFinite(v) && v >= 0))) {
+        throw new AccountError('Invalid', 'rateLimit must be a number of requests per second (0 = unlimited), or null for the server default');
+      }
+      await accounts.setRateLimit(id!, v);
+      return { status: 200, body: { account: accountInfo(await accounts.requireAccount(id!)) } };
+    }
     case 'GET accounts/:id/keys':
       await accounts.requireAccount(id!);
       return { status: 200, body: { keys: (await meta.listAccessKeys(id!)).map(keyInfo) } };

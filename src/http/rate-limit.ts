@@ -33,9 +33,11 @@ export class RateLimiter {
    * Takes one token for `client`. Returns 0 when the request may go ahead, or the seconds to wait
    * (for Retry-After) when it must be refused. `rate` overrides the default for this client.
    */
-  take(client: string, rate = this.rate, now = Date.now()): number {
+  take(client: string, override?: number, now = Date.now()): number {
+    const rate = override ?? this.rate;
     if (rate <= 0) return 0;
-    const size = Math.max(this.burst, rate);
+    // An account's own rate brings its own burst: one second's worth.
+    const size = override !== undefined ? Math.max(1, override) : this.burst;
     let b = this.buckets.get(client);
     if (b) {
       // Re-insert to keep the Map in least-recently-seen order for eviction.

@@ -81,6 +81,14 @@ export class Accounts {
     return a;
   }
 
+  /** Requests per second for this account's keys; null returns it to the server default. */
+  async setRateLimit(id: string, rateLimit: number | null): Promise<void> {
+    if (!(await this.meta.updateAccount(id, { rateLimit }))) {
+      throw new AccountError('NotFound', `no account ${id}`);
+    }
+    this.identity.invalidate();
+  }
+
   async setStatus(id: string, status: Account['status']): Promise<void> {
     if (!(await this.meta.updateAccount(id, { status }))) throw new AccountError('NotFound', `no account ${id}`);
     this.identity.invalidate();

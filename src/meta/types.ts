@@ -151,6 +151,9 @@ export interface AccessKey {
   lastUsed?: Date;
 }
 
+/** What an account update may change; `rateLimit: null` returns the account to the server default. */
+export type AccountChange = Partial<Omit<Account, 'id' | 'createdAt' | 'rateLimit'>> & { rateLimit?: number | null };
+
 /** Most access keys one account may hold, as Amazon IAM users. */
 export const MAX_KEYS_PER_ACCOUNT = 10;
 
@@ -162,7 +165,7 @@ export interface MetaStore {
   getAccountByEmail(email: string): Promise<Account | undefined>;
   listAccounts(): Promise<Account[]>;
   /** Changes status, name, admin flag, password or rate limit; false when the account is unknown. */
-  updateAccount(id: string, change: Partial<Omit<Account, 'id' | 'createdAt'>>): Promise<boolean>;
+  updateAccount(id: string, change: AccountChange): Promise<boolean>;
   /** 'limit' when the account already holds MAX_KEYS_PER_ACCOUNT keys; 'missing' when the account is unknown. */
   createAccessKey(key: AccessKey): Promise<'created' | 'exists' | 'limit' | 'missing'>;
   getAccessKey(accessKeyId: string): Promise<AccessKey | undefined>;

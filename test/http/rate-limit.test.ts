@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { CreateBucketCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { RateLimiter } from '../../src/http/rate-limit.ts';
 import { startTestServer } from '../helpers/server.ts';
-import { newAccount } from '../helpers/admin.ts';
+import { adminClient, newAccount } from '../helpers/admin.ts';
 
 test('token bucket: burst, refill, Retry-After, per-client override, bounded memory', () => {
   const rl = new RateLimiter({ rate: 10, burst: 10, maxClients: 3 });
@@ -81,3 +81,30 @@ async function retrying<T>(fn: () => Promise<T>): Promise<T> {
     }
   }
 }
+
+test('an account can have its own rate (set through the admin API), and go back to the default', async () => {
+  const server = await startTestServer();
+  try {
+    const slow = await newAccount(server, 'slowpoke');
+    const admin = adminClient(server);
+    const set = await admin.call('POST', `accounts/${slow.id}/rate-limit`, { rateLimit: 2 });
+    assert.equal(set.status, 200);
+    assert.equal((set.body as { account: { rateLimit: number } }).account.rateLimit, 2);
+    const burst = async (creds: { accessKeyId: string; secretAccessKey: string }) => {
+      const c = new S3Client({ endpoint: server.url, region: 'us-east-1', forcePathStyle: true, credentials: creds, maxAttempts: 1 });
+      try {
+        const r = await Promise.allSettled(Array.from({ length: 10 }, () => c.send(new ListBucketsCommand({}))));
+        return r.filter((x) => x.status === 'rejected' && (x.reason as { name: string }).name === 'SlowDown').length;
+      } finally {
+        c.destroy();
+      }
+    };
+    assert.ok((await burst(slow)) >= 6, 'the account is held to 2 requests/s');
+    assert.equal(await burst({ accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey }), 0, 'others are not');
+    assert.equal((await admin.call('POST', `accounts/${slow.id}/rate-limit`, { rateLimit: null })).status, 200);
+    assert.equal(await burst(slow), 0, 'back to the server default (unlimited here)');
+    assert.equal((await admin.call('POST', `accounts/${slow.id}/rate-limit`, { rateLimit: -1 })).status, 400);
+  } finally {
+    await server.stop();
+  }
+});

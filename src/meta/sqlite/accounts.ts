@@ -1,7 +1,7 @@
 // Accounts and access keys in the SQLite MetaStore: their statements and row mapping.
 
 import type { DatabaseSync, SQLOutputValue, StatementSync } from 'node:sqlite';
-import { MAX_KEYS_PER_ACCOUNT, type AccessKey, type Account } from '../types.ts';
+import { MAX_KEYS_PER_ACCOUNT, type AccessKey, type Account, type AccountChange } from '../types.ts';
 
 type Row = Record<string, SQLOutputValue>;
 
@@ -82,7 +82,7 @@ export class AccountRows {
     return this.q.listAccounts!.all().map(accountFrom);
   }
 
-  updateAccount(id: string, c: Partial<Omit<Account, 'id' | 'createdAt'>>): boolean {
+  updateAccount(id: string, c: AccountChange): boolean {
     const sets: string[] = [];
     const args: Array<string | number | null> = [];
     const put = (col: string, v: string | number | null) => {

@@ -14,6 +14,7 @@ import { AccountRows } from './accounts.ts';
 import type {
   AccessKey,
   Account,
+  AccountChange,
   Bucket,
   ListOptions,
   ListPage,
@@ -115,7 +116,7 @@ export class SqliteMetaStore implements MetaStore {
     return this.accounts.listAccounts();
   }
 
-  async updateAccount(id: string, change: Partial<Omit<Account, 'id' | 'createdAt'>>): Promise<boolean> {
+  async updateAccount(id: string, change: AccountChange): Promise<boolean> {
     return this.accounts.updateAccount(id, change);
   }
 
