@@ -24,6 +24,11 @@ export class AccessLog {
     this.out = out;
   }
 
+  /** False when logging is off: callers skip building the entry. */
+  get enabled(): boolean {
+    return this.out !== undefined;
+  }
+
   write(entry: AccessLogEntry): void {
     if (!this.out) return;
     entry.path = entry.path.replace(SECRET_PARAMS, '$1REDACTED');

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate } from '../auth/index.ts';
 import { S3Error, toS3Error, resolveOperation, dispatch, type Operation, type Principal, type S3Context } from '../s3/index.ts';
-import { bucketFromHost, parseAddress } from '../s3/addressing.ts';
+import { parseAddress } from '../s3/addressing.ts';
 import type { MetaStore } from '../meta/index.ts';
 import type { ObjectEngine } from '../engine/index.ts';
 import type { Accounts, Identity } from '../iam/index.ts';
@@ -52,8 +52,8 @@ export function createGateway(deps: GatewayDeps) {
     let errorCode: string | undefined;
 
     try {
-      const virtualHostBucket = bucketFromHost(req.headers.host, deps.domains);
       const address = parseAddress(rawUrl, req.headers.host, deps.domains);
+      const virtualHostBucket = address.hostBucket;
       let auth;
       try {
         auth = await authenticate(
@@ -124,7 +124,7 @@ export function createGateway(deps: GatewayDeps) {
         sendError(res, s3err, requestId, rawUrl.split('?')[0]!, head);
       }
     } finally {
-      deps.log.write({
+      if (deps.log.enabled) deps.log.write({
         time: new Date().toISOString(),
         requestId,
         remote: ip,

@@ -6,6 +6,8 @@ import { S3Error } from './errors.ts';
 
 export interface Address {
   bucket: string | undefined;
+  /** The bucket named by the Host header (virtual-hosted style), if any. */
+  hostBucket: string | undefined;
   key: string | undefined;
   query: URLSearchParams;
   /** The request came to the archive endpoint. */
@@ -37,10 +39,6 @@ function decode(s: string): string {
   }
 }
 
-/** The bucket named by the Host header, if it is `<bucket>.<one of domains>`. */
-export function bucketFromHost(host: string | undefined, domains: readonly string[]): string | undefined {
-  return hostStyle(host, domains).bucket;
-}
 
 export function parseAddress(rawUrl: string, host: string | undefined, domains: readonly string[]): Address {
   const q = rawUrl.indexOf('?');
@@ -50,11 +48,11 @@ export function parseAddress(rawUrl: string, host: string | undefined, domains: 
   const path = decode(rawPath.slice(1));
 
   const { bucket: hostBucket, archive } = hostStyle(host, domains);
-  if (hostBucket !== undefined) return { bucket: hostBucket, key: path === '' ? undefined : path, query, archive };
+  if (hostBucket !== undefined) return { bucket: hostBucket, hostBucket, key: path === '' ? undefined : path, query, archive };
 
-  if (path === '') return { bucket: undefined, key: undefined, query, archive };
+  if (path === '') return { bucket: undefined, hostBucket, key: undefined, query, archive };
   const slash = path.indexOf('/');
-  if (slash < 0) return { bucket: path, key: undefined, query, archive };
+  if (slash < 0) return { bucket: path, hostBucket, key: undefined, query, archive };
   const key = path.slice(slash + 1);
-  return { bucket: path.slice(0, slash), key: key === '' ? undefined : key, query, archive };
+  return { bucket: path.slice(0, slash), hostBucket, key: key === '' ? undefined : key, query, archive };
 }

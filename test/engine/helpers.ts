@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { SqliteMetaStore } from '../../src/meta/index.ts';
 import { ShardEngine, type ShardEngineOptions } from '../../src/engine/shard/index.ts';
 import { loadKeyRing } from '../../src/security/master-key.ts';
+import { Prng } from '../helpers/seeded.ts';
 
 /**
  * Deterministic pseudo-random bytes: the AES-256-CTR keystream of a seed, so any range can be
@@ -60,16 +61,10 @@ export async function sha256Of(r: Readable): Promise<{ hash: string; size: numbe
   return { hash: h.digest('hex'), size };
 }
 
-/** Deterministic PRNG (mulberry32). */
+/** Deterministic numbers in [0, 1) (the shared seeded PRNG). */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.next();
 }
 
 export interface Rig {

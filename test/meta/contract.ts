@@ -18,6 +18,7 @@ import type {
   UploadPart,
 } from '../../src/meta/index.ts';
 import { byteOrder, referenceList, referenceUploads, type RefEntry, type RefUpload } from './reference.ts';
+import { Prng } from '../helpers/seeded.ts';
 
 export interface ContractOptions {
   /** Keys put under one common prefix by the skip-over-prefix test (default 20,000). */
@@ -84,16 +85,10 @@ function assembled(bucket: string, key: string, parts: UploadPart[]): ObjectVers
   });
 }
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
+/** Deterministic pseudo-random numbers in [0, 1) (the shared seeded PRNG). */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.next();
 }
 
 /** Page entries as plain names, comparable with the reference's. */

@@ -67,7 +67,8 @@ export function summaryFrom(r: SQLOutputValue[]): ObjectSummary {
     storageClass: r[4] as string,
     owner: r[5] as string,
   };
-  if (r[6] !== null) o.checksum = { algorithm: r[6] as Checksum['algorithm'], value: r[7] as string, type: r[8] as Checksum['type'] };
+  const checksum = checksumOf(r[6], r[7], r[8]);
+  if (checksum) o.checksum = checksum;
   return o;
 }
 
@@ -110,13 +111,13 @@ export function decodeParts(json: string): ObjectPart[] {
   });
 }
 
+function checksumOf(algorithm: SQLOutputValue | undefined, value: SQLOutputValue | undefined, type: SQLOutputValue | undefined): Checksum | undefined {
+  if (algorithm === null || algorithm === undefined) return undefined;
+  return { algorithm: algorithm as Checksum['algorithm'], value: value as string, type: type as Checksum['type'] };
+}
+
 function checksumFrom(r: Row): Checksum | undefined {
-  if (r.checksum_algorithm === null || r.checksum_algorithm === undefined) return undefined;
-  return {
-    algorithm: r.checksum_algorithm as Checksum['algorithm'],
-    value: r.checksum_value as string,
-    type: r.checksum_type as Checksum['type'],
-  };
+  return checksumOf(r.checksum_algorithm, r.checksum_value, r.checksum_type);
 }
 
 // Multipart uploads
