@@ -145,7 +145,7 @@ async function putLatency(): Promise<void> {
   for (const [label, dirs, inline] of [['inline', 6, 4096], ['as pieces, 6 dirs 4+2', 6, -1], ['as pieces, 1 dir', 1, -1]] as const) {
     const r = await rig(dirs, inline);
     try {
-      await r.meta.createBucket({ name: 'b', owner: 'o', region: 'us-east-1', createdAt: new Date() });
+      await r.meta.createBucket({ name: 'b', owner: 'o', region: 'us-east-1', createdAt: new Date(), settings: {} });
       const data = randomBytes(4096);
       const times: number[] = [];
       for (let i = 0; i < 120; i++) {

@@ -10,6 +10,8 @@ import { ShardEngine } from './engine/shard/index.ts';
 import { loadKeyRing } from './security/master-key.ts';
 import { Accounts, Identity, SecretBox } from './iam/index.ts';
 import { createGateway } from './http/gateway.ts';
+import { AccessControl } from './iam/authorize.ts';
+import { compileBucketPolicy } from './iam/bucket-policy.ts';
 import { AccessLog } from './http/access-log.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { ensureSelfSigned, readTls, type TlsFiles } from './http/tls.ts';
@@ -82,6 +84,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     engine,
     identity,
     accounts,
+    access: new AccessControl(compileBucketPolicy),
     limiter: new RateLimiter({ rate: config.rateLimit, burst: config.rateBurst }),
     allowSignup: config.allowSignup,
     region: config.region,

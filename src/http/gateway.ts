@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate } from '../auth/index.ts';
-import { S3Error, toS3Error, resolveOperation, dispatch, type Operation, type Principal, type S3Context } from '../s3/index.ts';
+import { S3Error, toS3Error, resolveOperation, dispatch, routeOf, ANONYMOUS, type Operation, type Principal, type S3Context } from '../s3/index.ts';
+import { createGate } from '../s3/gate.ts';
+import { corsHeaders } from '../s3/handlers/cors.ts';
+import type { AccessControl } from '../iam/authorize.ts';
 import { parseAddress } from '../s3/addressing.ts';
 import type { MetaStore } from '../meta/index.ts';
 import type { ObjectEngine } from '../engine/index.ts';
@@ -16,6 +19,7 @@ export interface GatewayDeps {
   engine: ObjectEngine;
   identity: Identity;
   accounts: Accounts;
+  access: AccessControl;
   limiter: RateLimiter;
   allowSignup: boolean;
   region: string;
@@ -84,15 +88,36 @@ export function createGateway(deps: GatewayDeps) {
         return;
       }
 
-      // Anonymous access comes with access control; until then every request must be signed.
-      if (!principal) throw new S3Error('AccessDenied');
+      const caller = principal ?? ANONYMOUS;
       op = resolveOperation({
         method,
         bucket: address.bucket,
         key: address.key,
         query: address.query,
         hasCopySource: req.headers['x-amz-copy-source'] !== undefined,
+        isForm: /^multipart\/form-data/i.test(req.headers['content-type'] ?? ''),
       });
+      const gate = createGate(
+        { meta: deps.meta, access: deps.access, credentials: (id) => deps.identity.credentialsOf(id) },
+        { principal: caller, headers: req.headers, query: address.query, sourceIp: ip, secure: 'encrypted' in req.socket },
+      );
+      // The access decision, before any handler runs (handlers marked 'self' decide for themselves).
+      const route = routeOf(op);
+      let bucketRecord;
+      if (route.access !== 'self') {
+        if (address.bucket === undefined || op === 'CreateBucket') {
+          if (caller.anonymous) throw new S3Error('AccessDenied');
+        } else {
+          const expectedOwner = req.headers['x-amz-expected-bucket-owner'];
+          bucketRecord = await gate.check(route.action, address.bucket, address.key, {
+            expectedOwner: Array.isArray(expectedOwner) ? expectedOwner[0] : expectedOwner,
+          });
+          if (req.headers.origin !== undefined) {
+            const cors = corsHeaders(bucketRecord, method, req.headers);
+            if (cors) for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
+          }
+        }
+      }
       const ctx: S3Context = {
         requestId,
         method,
@@ -100,7 +125,9 @@ export function createGateway(deps: GatewayDeps) {
         key: address.key,
         query: address.query,
         headers: req.headers,
-        principal,
+        principal: caller,
+        bucketRecord,
+        gate,
         body: auth.body,
         contentLength: auth.contentLength,
         trailers: auth.trailers,

@@ -73,6 +73,12 @@ export class Identity {
     return { principal: e.principal, rateLimit: e.rateLimit };
   }
 
+  /** An active key's principal and secret, for requests that carry their own signature (form uploads). */
+  async credentialsOf(accessKeyId: string): Promise<{ principal: Principal; secretAccessKey: string } | undefined> {
+    const e = await this.entry(accessKeyId);
+    return e && { principal: e.principal, secretAccessKey: e.credentials.secretAccessKey };
+  }
+
   /** Drops cached keys (all of them, or one) after a change. */
   invalidate(accessKeyId?: string): void {
     if (accessKeyId === undefined) this.cache.clear();

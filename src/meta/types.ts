@@ -7,6 +7,53 @@ export interface Bucket {
   owner: string;
   region: string;
   createdAt: Date;
+  /** The bucket's sub-resource settings (ACL, policy, CORS, ...); `{}` for a new bucket. */
+  settings: BucketSettings;
+}
+
+// Access control records. Grantees are resolved when written (an e-mail becomes the account id).
+
+export type Permission = 'FULL_CONTROL' | 'WRITE' | 'WRITE_ACP' | 'READ' | 'READ_ACP';
+
+export type Grantee = { type: 'CanonicalUser'; id: string } | { type: 'Group'; uri: string };
+
+export interface Grant {
+  grantee: Grantee;
+  permission: Permission;
+}
+
+export interface PublicAccessBlock {
+  blockPublicAcls: boolean;
+  ignorePublicAcls: boolean;
+  blockPublicPolicy: boolean;
+  restrictPublicBuckets: boolean;
+}
+
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+export interface CorsRule {
+  id?: string;
+  allowedOrigins: string[];
+  allowedMethods: string[];
+  allowedHeaders: string[];
+  exposeHeaders: string[];
+  maxAgeSeconds?: number;
+}
+
+/**
+ * A bucket's settings, stored as one document so new sub-resources need no schema change.
+ * Absent fields are S3's defaults (an absent `acl` is the owner's FULL_CONTROL alone).
+ */
+export interface BucketSettings {
+  acl?: Grant[];
+  /** The bucket policy's JSON text, as the owner sent it. */
+  policy?: string;
+  publicAccessBlock?: PublicAccessBlock;
+  cors?: CorsRule[];
+  tags?: Tag[];
 }
 
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
@@ -49,6 +96,16 @@ export interface ObjectVersion {
   locator: string;
   /** Multipart objects: the parts in order, each with its own locator. */
   parts?: ObjectPart[];
+  /** The object's grants, as GetObjectAcl shows them; absent: the owner's FULL_CONTROL alone. */
+  acl?: Grant[];
+  /** Object tags (at most 10), in the order they were given. */
+  tags?: Tag[];
+}
+
+/** What PutObjectAcl / PutObjectTagging change on the current version; `null` clears. */
+export interface ObjectAttributesChange {
+  acl?: Grant[] | null;
+  tags?: Tag[] | null;
 }
 
 export interface ListOptions {
@@ -96,6 +153,9 @@ export interface MultipartUpload {
   userMetadata: Record<string, string>;
   checksumAlgorithm?: ChecksumAlgorithm;
   checksumType?: 'FULL_OBJECT' | 'COMPOSITE';
+  /** ACL and tags the completed object will get. */
+  acl?: Grant[];
+  tags?: Tag[];
 }
 
 export interface UploadPart extends ObjectPart {
@@ -139,6 +199,8 @@ export interface Account {
   passwordHash?: string;
   /** Requests per second for this account's keys, overriding the server default. */
   rateLimit?: number;
+  /** Most buckets this account may own, overriding the server default. */
+  maxBuckets?: number;
 }
 
 export interface AccessKey {
@@ -152,7 +214,10 @@ export interface AccessKey {
 }
 
 /** What an account update may change; `rateLimit: null` returns the account to the server default. */
-export type AccountChange = Partial<Omit<Account, 'id' | 'createdAt' | 'rateLimit'>> & { rateLimit?: number | null };
+export type AccountChange = Partial<Omit<Account, 'id' | 'createdAt' | 'rateLimit' | 'maxBuckets'>> & {
+  rateLimit?: number | null;
+  maxBuckets?: number | null;
+};
 
 /** Most access keys one account may hold, as Amazon IAM users. */
 export const MAX_KEYS_PER_ACCOUNT = 10;
@@ -180,6 +245,11 @@ export interface MetaStore {
   getBucket(name: string): Promise<Bucket | undefined>;
   /** Buckets of one owner (all when owner is undefined), by name. */
   listBuckets(owner?: string): Promise<Bucket[]>;
+  /**
+   * Atomically replaces a bucket's settings with `change(current)`; false when the bucket is gone.
+   * `change` runs inside the write (keep it quick and synchronous; throwing aborts the update).
+   */
+  updateBucketSettings(name: string, change: (current: BucketSettings) => BucketSettings): Promise<boolean>;
   /** Refuses while any object exists; drops pending uploads and returns their parts' locators. */
   deleteBucket(name: string): Promise<{ status: 'deleted'; orphanLocators: string[] } | { status: 'not-empty' } | { status: 'missing' }>;
 
@@ -191,6 +261,12 @@ export interface MetaStore {
   getObject(bucket: string, key: string, options?: { locators?: boolean }): Promise<ObjectVersion | undefined>;
   /** Atomically checks the condition and replaces the current version; returns the one replaced. */
   putObject(object: ObjectVersion, condition?: PutCondition): Promise<PutOutcome>;
+  /**
+   * Changes the ACL or tags of the current version, leaving everything else (ETag, last-modified)
+   * as it is. With `etag`, only if the current version still has it. The updated version, or
+   * undefined when there is no (such) current version.
+   */
+  updateObjectAttributes(bucket: string, key: string, change: ObjectAttributesChange, etag?: string): Promise<ObjectVersion | undefined>;
   /** Removes the current version; returns it (undefined when there was none). */
   deleteObject(bucket: string, key: string): Promise<ObjectVersion | undefined>;
   listObjects(bucket: string, options: ListOptions): Promise<ListPage>;

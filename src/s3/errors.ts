@@ -52,6 +52,21 @@ const STATUS: Record<string, [number, string]> = {
   XAmzContentSHA256Mismatch: [400, 'The provided \'x-amz-content-sha256\' header does not match what was computed.'],
   ConditionalRequestConflict: [409, 'A conflicting conditional operation is currently in progress against this resource.'],
   InvalidEncryptionAlgorithmError: [400, 'The encryption request you specified is not valid.'],
+  // Access control and sharing
+  MalformedACLError: [400, 'The XML you provided was not well-formed or did not validate against our published schema.'],
+  MalformedPolicy: [400, 'Policies must be valid JSON and the first byte must be \'{\''],
+  UnresolvableGrantByEmailAddress: [400, 'The email address you provided does not match any account on record.'],
+  TooManyBuckets: [400, 'You have attempted to create more buckets than allowed.'],
+  NoSuchBucketPolicy: [404, 'The bucket policy does not exist'],
+  NoSuchPublicAccessBlockConfiguration: [404, 'The public access block configuration was not found'],
+  NoSuchCORSConfiguration: [404, 'The CORS configuration does not exist'],
+  NoSuchTagSet: [404, 'The TagSet does not exist'],
+  InvalidTag: [400, 'The tag provided was not a valid tag.'],
+  CORSResponse: [403, 'This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.'],
+  InvalidPolicyDocument: [400, 'The content of the form does not meet the conditions specified in the policy document.'],
+  EntityTooLargeForPolicy: [400, 'Your proposed upload exceeds the maximum allowed size.'],
+  UnexpectedContent: [400, 'This request does not support content.'],
+  AccountProblem: [403, 'There is a problem with your account that prevents the operation from completing successfully.'],
 };
 
 export type S3ErrorCode = keyof typeof STATUS;

@@ -143,7 +143,7 @@ describe('master key rotation', () => {
       const a = await rig.engine.write(big.stream());
       const b = await rig.engine.write(small.stream());
       assert.ok(b.locator.startsWith('i:'));
-      await rig.meta.createBucket({ name: 'b', owner: 'o', region: 'us-east-1', createdAt: new Date() });
+      await rig.meta.createBucket({ name: 'b', owner: 'o', region: 'us-east-1', createdAt: new Date(), settings: {} });
       await rig.meta.putObject(objectRecord('b', 'big', { locator: a.locator, size: big.size }));
       await rig.meta.putObject(objectRecord('b', 'small', { locator: b.locator, size: small.size }));
       const oldId = rig.engine.ctx.keys.current.id;

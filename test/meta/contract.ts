@@ -29,7 +29,7 @@ const T0 = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
 const ETAG = '9e107d9d372bb6826bd81d3542a419d6';
 
 export function bucketRecord(name: string, owner = 'acct-1', createdAt = new Date(T0)): Bucket {
-  return { name, owner, region: 'us-east-1', createdAt };
+  return { name, owner, region: 'us-east-1', createdAt, settings: {} };
 }
 
 export function objectRecord(bucket: string, key: string, more: Partial<ObjectVersion> = {}): ObjectVersion {

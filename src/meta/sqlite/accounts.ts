@@ -5,7 +5,7 @@ import { MAX_KEYS_PER_ACCOUNT, type AccessKey, type Account, type AccountChange 
 
 type Row = Record<string, SQLOutputValue>;
 
-const ACCOUNT_COLUMNS = 'id, display_name, email, status, is_admin, created_at, password_hash, rate_limit';
+const ACCOUNT_COLUMNS = 'id, display_name, email, status, is_admin, created_at, password_hash, rate_limit, max_buckets';
 const KEY_COLUMNS = 'access_key_id, account_id, sealed_secret, status, created_at, last_used';
 
 function accountFrom(r: Row): Account {
@@ -19,6 +19,7 @@ function accountFrom(r: Row): Account {
   if (r.email !== null) a.email = r.email as string;
   if (r.password_hash !== null) a.passwordHash = r.password_hash as string;
   if (r.rate_limit !== null) a.rateLimit = r.rate_limit as number;
+  if (r.max_buckets !== null) a.maxBuckets = r.max_buckets as number;
   return a;
 }
 
@@ -42,7 +43,7 @@ export class AccountRows {
     this.db = db;
     const p = (sql: string) => db.prepare(sql);
     this.q = {
-      insertAccount: p(`INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+      insertAccount: p(`INSERT INTO accounts (${ACCOUNT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
       getAccount: p(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ?`),
       getAccountByEmail: p(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE email = ?`),
       listAccounts: p(`SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY created_at, id`),
@@ -64,6 +65,7 @@ export class AccountRows {
       a.createdAt.getTime(),
       a.passwordHash ?? null,
       a.rateLimit ?? null,
+      a.maxBuckets ?? null,
     );
     return changes === 1 ? 'created' : 'exists';
   }
@@ -95,6 +97,7 @@ export class AccountRows {
     if (c.isAdmin !== undefined) put('is_admin', c.isAdmin ? 1 : 0);
     if (c.passwordHash !== undefined) put('password_hash', c.passwordHash);
     if (c.rateLimit !== undefined) put('rate_limit', c.rateLimit);
+    if (c.maxBuckets !== undefined) put('max_buckets', c.maxBuckets);
     if (sets.length === 0) return this.getAccount(id) !== undefined;
     // Few and rare: not worth a prepared statement per combination of columns.
     const { changes } = this.db.prepare(`UPDATE accounts SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);

@@ -7,32 +7,50 @@
 // (10,000 parts then take ~0.6 MB instead of ~1 MB as JSON objects).
 
 import type { SQLInputValue, SQLOutputValue } from 'node:sqlite';
-import type { Bucket, Checksum, MultipartUpload, ObjectPart, ObjectSummary, ObjectVersion, UploadPart } from '../types.ts';
+import type { Bucket, BucketSettings, Checksum, Grant, MultipartUpload, ObjectPart, ObjectSummary, ObjectVersion, Tag, UploadPart } from '../types.ts';
 
 type Row = Record<string, SQLOutputValue>;
 type Params = Record<string, SQLInputValue>;
 
 // Buckets
 
-export const BUCKET_COLUMNS = 'name, owner, region, created_at';
+export const BUCKET_COLUMNS = 'name, owner, region, created_at, settings';
 
 export function bucketParams(b: Bucket): Params {
-  return { name: b.name, owner: b.owner, region: b.region, created_at: b.createdAt.getTime() };
+  return { name: b.name, owner: b.owner, region: b.region, created_at: b.createdAt.getTime(), settings: JSON.stringify(b.settings) };
 }
 
 export function bucketFrom(r: Row): Bucket {
-  return { name: r.name as string, owner: r.owner as string, region: r.region as string, createdAt: new Date(r.created_at as number) };
+  return {
+    name: r.name as string,
+    owner: r.owner as string,
+    region: r.region as string,
+    createdAt: new Date(r.created_at as number),
+    settings: JSON.parse(r.settings as string) as BucketSettings,
+  };
+}
+
+// ACLs and tags of objects and uploads: JSON, NULL for the default (absent).
+
+function jsonOrNull(value: Grant[] | Tag[] | undefined): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+function withAccess<T extends { acl?: Grant[]; tags?: Tag[] }>(record: T, r: Row): T {
+  if (r.acl !== null && r.acl !== undefined) record.acl = JSON.parse(r.acl as string) as Grant[];
+  if (r.tags !== null && r.tags !== undefined) record.tags = JSON.parse(r.tags as string) as Tag[];
+  return record;
 }
 
 // Objects
 
 export const OBJECT_COLUMNS =
   'bucket, key, version_id, size, etag, last_modified, storage_class, owner, content_headers, user_metadata, ' +
-  'checksum_algorithm, checksum_value, checksum_type, locator, parts';
+  'checksum_algorithm, checksum_value, checksum_type, locator, parts, acl, tags';
 
 export const OBJECT_VALUES =
   '$bucket, $key, $version_id, $size, $etag, $last_modified, $storage_class, $owner, $content_headers, $user_metadata, ' +
-  '$checksum_algorithm, $checksum_value, $checksum_type, $locator, $parts';
+  '$checksum_algorithm, $checksum_value, $checksum_type, $locator, $parts, $acl, $tags';
 
 export function objectParams(o: ObjectVersion): Params {
   return {
@@ -51,6 +69,8 @@ export function objectParams(o: ObjectVersion): Params {
     checksum_type: o.checksum?.type ?? null,
     locator: o.locator,
     parts: o.parts === undefined ? null : encodeParts(o.parts),
+    acl: jsonOrNull(o.acl),
+    tags: jsonOrNull(o.tags),
   };
 }
 
@@ -89,7 +109,7 @@ export function objectFrom(r: Row): ObjectVersion {
   const checksum = checksumFrom(r);
   if (checksum) o.checksum = checksum;
   if (r.parts !== null) o.parts = decodeParts(r.parts as string);
-  return o;
+  return withAccess(o, r);
 }
 
 type PartTuple = [number, number, string, string] | [number, number, string, string, string, string, string];
@@ -123,10 +143,10 @@ function checksumFrom(r: Row): Checksum | undefined {
 // Multipart uploads
 
 export const UPLOAD_COLUMNS =
-  'upload_id, bucket, key, initiated, owner, storage_class, content_headers, user_metadata, checksum_algorithm, checksum_type';
+  'upload_id, bucket, key, initiated, owner, storage_class, content_headers, user_metadata, checksum_algorithm, checksum_type, acl, tags';
 
 export const UPLOAD_VALUES =
-  '$upload_id, $bucket, $key, $initiated, $owner, $storage_class, $content_headers, $user_metadata, $checksum_algorithm, $checksum_type';
+  '$upload_id, $bucket, $key, $initiated, $owner, $storage_class, $content_headers, $user_metadata, $checksum_algorithm, $checksum_type, $acl, $tags';
 
 export function uploadParams(u: MultipartUpload): Params {
   return {
@@ -140,6 +160,8 @@ export function uploadParams(u: MultipartUpload): Params {
     user_metadata: JSON.stringify(u.userMetadata),
     checksum_algorithm: u.checksumAlgorithm ?? null,
     checksum_type: u.checksumType ?? null,
+    acl: jsonOrNull(u.acl),
+    tags: jsonOrNull(u.tags),
   };
 }
 
@@ -156,7 +178,7 @@ export function uploadFrom(r: Row): MultipartUpload {
   };
   if (r.checksum_algorithm !== null) u.checksumAlgorithm = r.checksum_algorithm as MultipartUpload['checksumAlgorithm'];
   if (r.checksum_type !== null) u.checksumType = r.checksum_type as MultipartUpload['checksumType'];
-  return u;
+  return withAccess(u, r);
 }
 
 // Parts of uploads

@@ -166,6 +166,17 @@ const MIGRATIONS: readonly string[] = [
     locator  TEXT NOT NULL
   ) STRICT;
   `,
+  // Access control: a bucket's sub-resource settings (ACL, policy, public access block, CORS, tags)
+  // as one JSON document; objects' and uploads' ACLs and tags (JSON, NULL for the defaults); a
+  // per-account bucket quota.
+  `
+  ALTER TABLE buckets ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+  ALTER TABLE objects ADD COLUMN acl TEXT;
+  ALTER TABLE objects ADD COLUMN tags TEXT;
+  ALTER TABLE uploads ADD COLUMN acl TEXT;
+  ALTER TABLE uploads ADD COLUMN tags TEXT;
+  ALTER TABLE accounts ADD COLUMN max_buckets INTEGER;
+  `,
 ];
 
 /** The schema version this code writes and reads. */

@@ -52,7 +52,7 @@ export function prepareStatements(db: DatabaseSync) {
     release: p('RELEASE one_write'),
     rollbackToSavepoint: p('ROLLBACK TO one_write'),
 
-    insertBucket: p(`INSERT INTO buckets (${BUCKET_COLUMNS}) VALUES ($name, $owner, $region, $created_at) ON CONFLICT (name) DO NOTHING`),
+    insertBucket: p(`INSERT INTO buckets (${BUCKET_COLUMNS}) VALUES ($name, $owner, $region, $created_at, $settings) ON CONFLICT (name) DO NOTHING`),
     getBucket: p(`SELECT ${BUCKET_COLUMNS} FROM buckets WHERE name = ?`),
     listAllBuckets: p(`SELECT ${BUCKET_COLUMNS} FROM buckets ORDER BY name`),
     listOwnerBuckets: p(`SELECT ${BUCKET_COLUMNS} FROM buckets WHERE owner = ? ORDER BY name`),
@@ -63,9 +63,11 @@ export function prepareStatements(db: DatabaseSync) {
     deleteBucketParts: p('DELETE FROM parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket = ?)'),
     deleteBucketUploads: p('DELETE FROM uploads WHERE bucket = ?'),
     deleteBucket: p('DELETE FROM buckets WHERE name = ?'),
+    updateBucketSettings: p('UPDATE buckets SET settings = ? WHERE name = ?'),
 
     getObject: p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?`),
     putObject: p(`INSERT OR REPLACE INTO objects (${OBJECT_COLUMNS}) VALUES (${OBJECT_VALUES})`),
+    updateObjectAccess: p('UPDATE objects SET acl = $acl, tags = $tags WHERE bucket = $bucket AND key = $key'),
     deleteObject: p(`DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING ${OBJECT_COLUMNS}`),
     scanObjects: limitedScans(db, `SELECT ${SUMMARY_COLUMNS} FROM objects WHERE bucket = ?`),
 

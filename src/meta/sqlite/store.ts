@@ -16,10 +16,12 @@ import type {
   Account,
   AccountChange,
   Bucket,
+  BucketSettings,
   ListOptions,
   ListPage,
   MetaStore,
   MultipartUpload,
+  ObjectAttributesChange,
   ObjectVersion,
   PutCondition,
   PutOutcome,
@@ -157,6 +159,16 @@ export class SqliteMetaStore implements MetaStore {
     return rows.map(bucketFrom);
   }
 
+  async updateBucketSettings(name: string, change: (current: BucketSettings) => BucketSettings): Promise<boolean> {
+    return this.write(() => {
+      const row = this.q.getBucket.get(name);
+      if (!row) return false;
+      const next = change(bucketFrom(row).settings);
+      this.q.updateBucketSettings.run(JSON.stringify(next), name);
+      return true;
+    });
+  }
+
   async deleteBucket(
     name: string,
   ): Promise<{ status: 'deleted'; orphanLocators: string[] } | { status: 'not-empty' } | { status: 'missing' }> {
@@ -192,6 +204,25 @@ export class SqliteMetaStore implements MetaStore {
       if (refused) return { status: refused };
       this.insertObject(object.bucket, params);
       return previous ? { status: 'ok', previous } : { status: 'ok' };
+    });
+  }
+
+  async updateObjectAttributes(bucket: string, key: string, change: ObjectAttributesChange, etag?: string): Promise<ObjectVersion | undefined> {
+    checkText('key', key);
+    return this.write(() => {
+      const current = this.currentObject(bucket, key);
+      if (!current || (etag !== undefined && current.etag !== etag)) return undefined;
+      if (change.acl !== undefined) {
+        if (change.acl === null) delete current.acl;
+        else current.acl = change.acl;
+      }
+      if (change.tags !== undefined) {
+        if (change.tags === null) delete current.tags;
+        else current.tags = change.tags;
+      }
+      const params = objectParams(current);
+      this.q.updateObjectAccess.run({ bucket, key, acl: params.acl!, tags: params.tags! });
+      return current;
     });
   }
 

@@ -4,6 +4,11 @@ import { doc, el, escapeXml, isoDate, parseXml } from '../xml.ts';
 import { readSmallBody } from '../body.ts';
 import { checkBucketName } from '../names.ts';
 import { requireBucket } from '../access.ts';
+import { aclFromHeaders } from '../acl.ts';
+import type { BucketSettings } from '../../meta/index.ts';
+
+/** Buckets an account may own unless its own limit says otherwise (S3's default quota). */
+export const DEFAULT_MAX_BUCKETS = 100;
 
 // Bucket-level operations: create, head, delete, list, location, versioning.
 
@@ -34,7 +39,15 @@ export async function createBucket(ctx: S3Context): Promise<S3Response> {
       );
     }
   }
-  const result = await ctx.meta.createBucket({ name, owner: ctx.principal.accountId, region: ctx.region, createdAt: new Date() });
+  const owner = ctx.principal.accountId;
+  const acl = await aclFromHeaders(ctx, owner, owner);
+  const account = await ctx.meta.getAccount(owner);
+  const owned = await ctx.meta.listBuckets(owner);
+  if (owned.length >= (account?.maxBuckets ?? DEFAULT_MAX_BUCKETS) && !owned.some((b) => b.name === name)) {
+    throw new S3Error('TooManyBuckets');
+  }
+  const settings: BucketSettings = acl ? { acl } : {};
+  const result = await ctx.meta.createBucket({ name, owner, region: ctx.region, createdAt: new Date(), settings });
   if (result === 'exists') {
     const existing = await ctx.meta.getBucket(name);
     if (existing?.owner === ctx.principal.accountId) throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: name });

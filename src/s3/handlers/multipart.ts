@@ -3,6 +3,7 @@ import { S3Error } from '../errors.ts';
 import { header, type S3Context, type S3Response } from '../context.ts';
 import { checkKey } from '../names.ts';
 import { requireBucket } from '../access.ts';
+import { aclFromHeaders } from '../acl.ts';
 import { contentHeadersFrom, engineClass, storageClassFrom, userMetadataFrom } from '../headers.ts';
 import { storeBody } from '../upload-body.ts';
 import { checksumHeaderName, checksumRequestFrom, parseAlgorithm } from '../checksums.ts';
@@ -45,7 +46,8 @@ function checksumHeaders(c: { algorithm: string; value: string } | undefined): R
 export async function createMultipartUpload(ctx: S3Context): Promise<S3Response> {
   const key = ctx.key!;
   checkKey(key);
-  await requireBucket(ctx);
+  const bucket = await requireBucket(ctx);
+  const acl = await aclFromHeaders(ctx, ctx.principal.accountId, bucket.owner, bucket);
   const algHeader = header(ctx, 'x-amz-checksum-algorithm');
   const typeHeader = header(ctx, 'x-amz-checksum-type')?.toUpperCase();
   const checksumAlgorithm = algHeader !== undefined ? parseAlgorithm(algHeader) : undefined;
@@ -77,6 +79,7 @@ export async function createMultipartUpload(ctx: S3Context): Promise<S3Response>
     checksumAlgorithm,
     checksumType,
   };
+  if (acl) upload.acl = acl;
   await ctx.meta.createUpload(upload);
   const headers: Record<string, string> = {};
   if (checksumAlgorithm) {
@@ -220,6 +223,8 @@ export async function completeMultipartUpload(ctx: S3Context): Promise<S3Respons
     locator: '',
     parts,
   };
+  if (upload.acl) obj.acl = upload.acl;
+  if (upload.tags) obj.tags = upload.tags;
   const result = await ctx.meta.completeUpload(upload.uploadId, obj, condition);
   if (result.status === 'missing') throw new S3Error('NoSuchUpload', undefined, { UploadId: upload.uploadId });
   if (result.status === 'precondition-failed') throw new S3Error('PreconditionFailed', undefined, { Condition: condition?.ifMatch !== undefined ? 'If-Match' : 'If-None-Match' });

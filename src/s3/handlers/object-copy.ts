@@ -3,6 +3,7 @@ import { S3Error } from '../errors.ts';
 import { header, type S3Context, type S3Response } from '../context.ts';
 import { checkKey } from '../names.ts';
 import { requireBucket } from '../access.ts';
+import { aclFromHeaders } from '../acl.ts';
 import { contentHeadersFrom, engineClass, storageClassFrom, userMetadataFrom, type StorageClass } from '../headers.ts';
 import { checkConditions } from '../conditions.ts';
 import { createHasher, parseAlgorithm } from '../checksums.ts';
@@ -46,7 +47,7 @@ export function parseCopySource(value: string): CopySource {
 export async function requireCopySource(ctx: S3Context): Promise<ObjectVersion> {
   const src = parseCopySource(header(ctx, 'x-amz-copy-source')!);
   checkKey(src.key);
-  await requireBucket(ctx, src.bucket);
+  await ctx.gate.check('s3:GetObject', src.bucket, src.key, { expectedOwner: header(ctx, 'x-amz-source-expected-bucket-owner') });
   const obj = await ctx.meta.getObject(src.bucket, src.key);
   if (src.versionId !== undefined && src.versionId !== 'null') throw new S3Error('NoSuchVersion', undefined, { Key: src.key, VersionId: src.versionId });
   if (!obj) throw new S3Error('NoSuchKey', undefined, { Key: src.key });
@@ -73,8 +74,10 @@ export async function copyData(ctx: S3Context, source: ObjectVersion, range: Byt
 export async function copyObject(ctx: S3Context): Promise<S3Response> {
   const key = ctx.key!;
   checkKey(key);
-  await requireBucket(ctx);
+  const bucket = await requireBucket(ctx);
   const source = await requireCopySource(ctx);
+  // The copy gets the ACL the request names (private by default), never the source's.
+  const acl = await aclFromHeaders(ctx, ctx.principal.accountId, bucket.owner, bucket);
   const directive = (header(ctx, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') {
     throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
@@ -109,6 +112,7 @@ export async function copyObject(ctx: S3Context): Promise<S3Response> {
     checksum: copied.checksum,
     locator: copied.locator,
   };
+  if (acl) obj.acl = acl;
   await commitObject(ctx, obj, condition);
   const checksumEl = obj.checksum ? el(`Checksum${obj.checksum.algorithm}`, obj.checksum.value) + el('ChecksumType', obj.checksum.type) : '';
   return {

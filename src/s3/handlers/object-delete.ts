@@ -46,6 +46,8 @@ export async function deleteObjects(ctx: S3Context): Promise<S3Response> {
     try {
       checkKey(key);
       if (versionId !== undefined && versionId !== 'null') throw new S3Error('NoSuchVersion');
+      // The request was allowed for the bucket; a policy may still deny single keys.
+      await ctx.gate.check('s3:DeleteObject', ctx.bucket!, key);
       await removeKey(ctx, key);
       if (!quiet) out += `<Deleted>${el('Key', key)}${versionId !== undefined ? el('VersionId', versionId) : ''}</Deleted>`;
     } catch (err) {

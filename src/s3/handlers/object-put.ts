@@ -2,6 +2,7 @@ import { S3Error } from '../errors.ts';
 import { header, type S3Context, type S3Response } from '../context.ts';
 import { checkKey } from '../names.ts';
 import { requireBucket } from '../access.ts';
+import { aclFromHeaders } from '../acl.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from '../headers.ts';
 import { storeBody } from '../upload-body.ts';
 import { checksumHeaderName } from '../checksums.ts';
@@ -50,8 +51,9 @@ export async function deleteData(ctx: S3Context, obj: ObjectVersion): Promise<vo
 export async function putObject(ctx: S3Context): Promise<S3Response> {
   const key = ctx.key!;
   checkKey(key);
-  await requireBucket(ctx);
+  const bucket = await requireBucket(ctx);
   const condition = writeConditionFrom(ctx);
+  const acl = await aclFromHeaders(ctx, ctx.principal.accountId, bucket.owner, bucket);
   const contentHeaders = contentHeadersFrom(ctx.headers);
   const userMetadata = userMetadataFrom(ctx.headers);
   const storageClass = storageClassFrom(ctx.headers, ctx.defaultStorageClass);
@@ -71,6 +73,7 @@ export async function putObject(ctx: S3Context): Promise<S3Response> {
     checksum: stored.checksum,
     locator: stored.locator,
   };
+  if (acl) obj.acl = acl;
   await commitObject(ctx, obj, condition);
   const headers: Record<string, string> = { etag: `"${obj.etag}"` };
   if (obj.checksum) {
