@@ -187,6 +187,8 @@ export function resolveOperation(r: RouteInput): Operation {
       break;
     case 'PUT':
       if (sub === undefined) return r.hasCopySource ? 'CopyObject' : 'PutObject';
+      if (sub === 'acl') return 'PutObjectAcl';
+      if (sub === 'tagging') return 'PutObjectTagging';
       if ((sub === 'partNumber' || sub === 'uploadId') && r.query.has('partNumber') && r.query.has('uploadId')) {
         return r.hasCopySource ? 'UploadPartCopy' : 'UploadPart';
       }
@@ -194,6 +196,7 @@ export function resolveOperation(r: RouteInput): Operation {
     case 'DELETE':
       if (sub === undefined) return 'DeleteObject';
       if (sub === 'uploadId') return 'AbortMultipartUpload';
+      if (sub === 'tagging') return 'DeleteObjectTagging';
       break;
     case 'POST':
       if (sub === 'uploads') return 'CreateMultipartUpload';
