@@ -11,6 +11,7 @@ Commands:
   account list                                       list accounts
   account suspend ID | account activate ID           refuse / allow an account's keys
   account rate-limit ID N|default                    requests/s for the account's keys (0 = unlimited)
+  account max-buckets ID N|default                   most buckets the account may own (default 100)
   key create ACCOUNT_ID                              new access key (the secret is shown once)
   key list ACCOUNT_ID                                an account's keys
   key disable KEY_ID | key enable KEY_ID             refuse / allow one key
@@ -45,6 +46,11 @@ function route(words: string[], values: Record<string, string | boolean | undefi
       const value = words[3];
       if (value === undefined || (value !== 'default' && !/^\d+(\.\d+)?$/.test(value))) throw new Error('account rate-limit needs an account id and a number (or "default")');
       return { method: 'POST', path: `accounts/${need('an account id')}/rate-limit`, body: { rateLimit: value === 'default' ? null : Number(value) } };
+    }
+    case 'account max-buckets': {
+      const value = words[3];
+      if (value === undefined || (value !== 'default' && !/^\d+$/.test(value))) throw new Error('account max-buckets needs an account id and a number (or "default")');
+      return { method: 'POST', path: `accounts/${need('an account id')}/max-buckets`, body: { maxBuckets: value === 'default' ? null : Number(value) } };
     }
     case 'account activate':
       return { method: 'POST', path: `accounts/${need('an account id')}/activate` };

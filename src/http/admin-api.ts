@@ -106,6 +106,15 @@ async function adminRoute(deps: AdminDeps, method: string, parts: string[], body
       await accounts.setRateLimit(id!, v);
       return { status: 200, body: { account: accountInfo(await accounts.requireAccount(id!)) } };
     }
+    case 'POST accounts/:id/max-buckets': {
+      const input = await readJson(body);
+      const v = input.maxBuckets;
+      if (!(v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 0))) {
+        throw new AccountError('Invalid', 'maxBuckets must be a whole number of buckets, or null for the server default');
+      }
+      await accounts.setMaxBuckets(id!, v);
+      return { status: 200, body: { account: accountInfo(await accounts.requireAccount(id!)) } };
+    }
     case 'GET accounts/:id/keys':
       await accounts.requireAccount(id!);
       return { status: 200, body: { keys: (await meta.listAccessKeys(id!)).map(keyInfo) } };

@@ -41,7 +41,7 @@ export function keyInfo(k: AccessKey): KeyInfo {
 }
 
 export function accountInfo(a: Account) {
-  return { id: a.id, displayName: a.displayName, email: a.email ?? null, status: a.status, isAdmin: a.isAdmin, createdAt: a.createdAt.toISOString(), rateLimit: a.rateLimit ?? null };
+  return { id: a.id, displayName: a.displayName, email: a.email ?? null, status: a.status, isAdmin: a.isAdmin, createdAt: a.createdAt.toISOString(), rateLimit: a.rateLimit ?? null, maxBuckets: a.maxBuckets ?? null };
 }
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -87,6 +87,11 @@ export class Accounts {
       throw new AccountError('NotFound', `no account ${id}`);
     }
     this.identity.invalidate();
+  }
+
+  /** Most buckets the account may own; null returns it to the server default (100). */
+  async setMaxBuckets(id: string, maxBuckets: number | null): Promise<void> {
+    if (!(await this.meta.updateAccount(id, { maxBuckets }))) throw new AccountError('NotFound', `no account ${id}`);
   }
 
   async setStatus(id: string, status: Account['status']): Promise<void> {
