@@ -5,6 +5,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { S3Error } from './errors.ts';
 import { header, type S3Context } from './context.ts';
 import { el, doc, escapeXml } from './xml.ts';
+import { displayNameOf } from './owners.ts';
 import { CANNED_ACLS, GROUP_URIS, PERMISSIONS, cannedGrants, effectiveGrants, isPublicAcl, type CannedAcl } from '../iam/acl.ts';
 import type { Bucket, Grant, Grantee, Permission } from '../meta/index.ts';
 
@@ -140,12 +141,6 @@ export async function aclFromXml(ctx: S3Context, body: string): Promise<Grant[]>
     return { grantee, permission };
   });
   return resolve(ctx, named);
-}
-
-/** Display names of accounts, for Owner and Grantee elements. */
-export async function displayNameOf(ctx: S3Context, id: string): Promise<string> {
-  if (id === ctx.principal.accountId) return ctx.principal.displayName;
-  return (await ctx.meta.getAccount(id))?.displayName ?? id;
 }
 
 /** The AccessControlPolicy document of a resource. */

@@ -2,6 +2,7 @@ import { S3Error } from '../errors.ts';
 import type { S3Context, S3Response } from '../context.ts';
 import { requireBucket } from '../access.ts';
 import { doc, el, isoDate } from '../xml.ts';
+import { ownerRenderer } from '../owners.ts';
 import type { ListPage, ObjectSummary } from '../../meta/index.ts';
 
 // ListObjects (V1), ListObjectsV2 and ListObjectSummarys over the same MetaStore listing.
@@ -42,9 +43,12 @@ function encodeKey(s: string): string {
   return encodeURIComponent(s).replace(/%2F/g, '/').replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-function owner(obj: ObjectSummary, ctx: S3Context): string {
-  const name = obj.owner === ctx.principal.accountId ? ctx.principal.displayName : obj.owner;
-  return `<Owner>${el('ID', obj.owner)}${el('DisplayName', name)}</Owner>`;
+/** Renders `<Owner>` for the page's objects, each distinct owner looked up once. */
+async function owners(ctx: S3Context, page: ListPage): Promise<(o: ObjectSummary) => string> {
+  const ids = new Set<string>();
+  for (const e of page.entries) if ('object' in e) ids.add(e.object.owner);
+  const render = await ownerRenderer(ctx, ids);
+  return (o) => render('Owner', o.owner);
 }
 
 function checksumEls(obj: ObjectSummary): string {
@@ -82,7 +86,8 @@ export async function listObjectsV1(ctx: S3Context): Promise<S3Response> {
   const p = listParams(ctx);
   const marker = ctx.query.get('marker') ?? '';
   const page = await list(ctx, p, marker || undefined);
-  const { xml } = entriesXml(page, p, (o) => contents(o, p, owner(o, ctx)));
+  const owner = await owners(ctx, page);
+  const { xml } = entriesXml(page, p, (o) => contents(o, p, owner(o)));
   // NextMarker is returned only with a delimiter; clients use the last key otherwise.
   const next = page.isTruncated && p.delimiter !== undefined && page.next !== undefined ? el('NextMarker', p.encode(page.next)) : '';
   const body = `${commonEls(ctx, p)}${el('Marker', p.encode(marker))}${el('IsTruncated', page.isTruncated)}${next}${xml}`;
@@ -111,7 +116,8 @@ export async function listObjectsV2(ctx: S3Context): Promise<S3Response> {
     if (after === undefined || fromToken > after) after = fromToken;
   }
   const page = await list(ctx, p, after);
-  const { xml, count } = entriesXml(page, p, (o) => contents(o, p, fetchOwner ? owner(o, ctx) : ''));
+  const owner = fetchOwner ? await owners(ctx, page) : undefined;
+  const { xml, count } = entriesXml(page, p, (o) => contents(o, p, owner ? owner(o) : ''));
   const body =
     `${commonEls(ctx, p)}${el('KeyCount', count)}${el('IsTruncated', page.isTruncated)}` +
     `${token !== null ? el('ContinuationToken', token) : ''}` +
@@ -130,9 +136,10 @@ export async function listObjectVersions(ctx: S3Context): Promise<S3Response> {
     throw new S3Error('InvalidArgument', 'A version-id marker cannot be specified without a key marker.', { ArgumentName: 'version-id-marker' });
   }
   const page = await list(ctx, p, keyMarker || undefined);
+  const owner = await owners(ctx, page);
   const { xml } = entriesXml(page, p, (o) =>
     `<Version>${el('Key', p.encode(o.key))}${el('VersionId', 'null')}${el('IsLatest', true)}${el('LastModified', isoDate(o.lastModified))}` +
-    `${el('ETag', `"${o.etag}"`)}${checksumEls(o)}${el('Size', o.size)}${owner(o, ctx)}${el('StorageClass', o.storageClass)}</Version>`,
+    `${el('ETag', `"${o.etag}"`)}${checksumEls(o)}${el('Size', o.size)}${owner(o)}${el('StorageClass', o.storageClass)}</Version>`,
   );
   const next = page.isTruncated && page.next !== undefined ? `${el('NextKeyMarker', p.encode(page.next))}${el('NextVersionIdMarker', 'null')}` : '';
   const body = `${commonEls(ctx, p)}${el('KeyMarker', p.encode(keyMarker))}${el('VersionIdMarker', versionIdMarker)}${el('IsTruncated', page.isTruncated)}${next}${xml}`;

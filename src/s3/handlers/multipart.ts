@@ -4,6 +4,7 @@ import { header, type S3Context, type S3Response } from '../context.ts';
 import { checkKey } from '../names.ts';
 import { requireBucket } from '../access.ts';
 import { aclFromHeaders } from '../acl.ts';
+import { ownerRenderer } from '../owners.ts';
 import { contentHeadersFrom, engineClass, storageClassFrom, userMetadataFrom } from '../headers.ts';
 import { storeBody } from '../upload-body.ts';
 import { checksumHeaderName, checksumRequestFrom, parseAlgorithm } from '../checksums.ts';
@@ -254,10 +255,6 @@ function maxFrom(ctx: S3Context, name: string): number {
   return Math.min(1000, Number(raw));
 }
 
-function ownerXml(tag: string, ctx: S3Context, id: string): string {
-  const name = id === ctx.principal.accountId ? ctx.principal.displayName : id;
-  return `<${tag}>${el('ID', id)}${el('DisplayName', name)}</${tag}>`;
-}
 
 export async function listParts(ctx: S3Context): Promise<S3Response> {
   const upload = await requireUpload(ctx);
@@ -272,9 +269,10 @@ export async function listParts(ctx: S3Context): Promise<S3Response> {
     .map((p) => `<Part>${el('PartNumber', p.number)}${el('LastModified', isoDate(p.lastModified))}${el('ETag', `"${p.etag}"`)}${p.checksum ? el(`Checksum${p.checksum.algorithm}`, p.checksum.value) : ''}${el('Size', p.size)}</Part>`)
     .join('');
   const next = shown.length ? shown[shown.length - 1]!.number : marker;
+  const ownerXml = await ownerRenderer(ctx, [upload.owner]);
   const body =
     `${el('Bucket', upload.bucket)}${el('Key', upload.key)}${el('UploadId', upload.uploadId)}` +
-    `${ownerXml('Initiator', ctx, upload.owner)}${ownerXml('Owner', ctx, upload.owner)}${el('StorageClass', upload.storageClass)}` +
+    `${ownerXml('Initiator', upload.owner)}${ownerXml('Owner', upload.owner)}${el('StorageClass', upload.storageClass)}` +
     `${el('PartNumberMarker', marker)}${el('NextPartNumberMarker', next)}${el('MaxParts', maxParts)}${el('IsTruncated', truncated)}` +
     `${upload.checksumAlgorithm ? el('ChecksumAlgorithm', upload.checksumAlgorithm) + el('ChecksumType', upload.checksumType) : ''}${partsXml}`;
   return { status: 200, body: doc('ListPartsResult', body) };
@@ -295,13 +293,14 @@ export async function listMultipartUploads(ctx: S3Context): Promise<S3Response> 
     maxUploads === 0
       ? { entries: [], isTruncated: false }
       : await ctx.meta.listUploads(ctx.bucket!, { prefix, delimiter, keyMarker, uploadIdMarker, limit: maxUploads });
+  const ownerXml = await ownerRenderer(ctx, page.entries.flatMap((e) => ('upload' in e ? [e.upload.owner] : [])));
   let uploads = '';
   let prefixes = '';
   for (const e of page.entries) {
     if ('upload' in e) {
       const u = e.upload;
       uploads +=
-        `<Upload>${el('Key', enc(u.key))}${el('UploadId', u.uploadId)}${ownerXml('Initiator', ctx, u.owner)}${ownerXml('Owner', ctx, u.owner)}` +
+        `<Upload>${el('Key', enc(u.key))}${el('UploadId', u.uploadId)}${ownerXml('Initiator', u.owner)}${ownerXml('Owner', u.owner)}` +
         `${el('StorageClass', u.storageClass)}${el('Initiated', isoDate(u.initiated))}${u.checksumAlgorithm ? el('ChecksumAlgorithm', u.checksumAlgorithm) + el('ChecksumType', u.checksumType) : ''}</Upload>`;
     } else prefixes += `<CommonPrefixes>${el('Prefix', enc(e.prefix))}</CommonPrefixes>`;
   }
