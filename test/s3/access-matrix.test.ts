@@ -301,3 +301,31 @@ for (const [i, setting] of SETTINGS.entries()) {
     assert.deepEqual(wrong, [], `setting "${setting.name}"`);
   });
 }
+
+test('virtual-host style and presigned URLs get the same decisions as path style', async () => {
+  const owner = clients.owner;
+  await owner.send(new CreateBucketCommand({ Bucket: 'matrix-styles' }));
+  await owner.send(new PutObjectCommand({ Bucket: 'matrix-styles', Key: 'granted', Body: 'for other', GrantRead: `id="${ids.other}"` }));
+  await owner.send(new PutObjectCommand({ Bucket: 'matrix-styles', Key: 'private', Body: 'owner only' }));
+  await owner.send(new PutObjectCommand({ Bucket: 'matrix-styles', Key: 'public', Body: 'anyone', ACL: 'public-read' }));
+  // fetch() will not send another Host header: node:http does.
+  const { request } = await import('node:http');
+  const vhost = (key: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: server.port, path: `/${key}`, headers: { host: `matrix-styles.localhost:${server.port}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  assert.equal(await vhost('public'), 200);
+  assert.equal(await vhost('private'), 403);
+  assert.equal(await vhost('granted'), 403);
+
+  const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
+  const presigned = async (who: Who, key: string) => (await fetch(await getSignedUrl(clients[who], new GetObjectCommand({ Bucket: 'matrix-styles', Key: key }), { expiresIn: 60 }))).status;
+  assert.equal(await presigned('other', 'granted'), 200);
+  assert.equal(await presigned('other', 'private'), 403);
+  assert.equal(await presigned('owner', 'private'), 200);
+});
