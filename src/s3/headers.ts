@@ -63,6 +63,7 @@ export function objectHeaders(obj: ObjectVersion): Record<string, string> {
   for (const [name, value] of Object.entries(obj.contentHeaders)) h[name] = value;
   for (const [name, value] of Object.entries(obj.userMetadata)) h[`x-amz-meta-${name}`] = value;
   if (obj.storageClass !== 'STANDARD') h['x-amz-storage-class'] = obj.storageClass;
+  if (obj.tags && obj.tags.length > 0) h['x-amz-tagging-count'] = String(obj.tags.length);
   return h;
 }
 

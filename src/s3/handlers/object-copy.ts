@@ -9,8 +9,9 @@ import { checkConditions } from '../conditions.ts';
 import { createHasher, parseAlgorithm } from '../checksums.ts';
 import { readObject } from '../object-data.ts';
 import { doc, el, isoDate } from '../xml.ts';
+import { tagsFromHeader } from '../tags.ts';
 import { commitObject, writeConditionFrom } from './object-put.ts';
-import type { Checksum, ObjectVersion } from '../../meta/index.ts';
+import type { Checksum, ObjectVersion, Tag } from '../../meta/index.ts';
 import type { ByteRange } from '../range.ts';
 
 export interface CopySource {
@@ -71,6 +72,21 @@ export async function copyData(ctx: S3Context, source: ObjectVersion, range: Byt
   return { locator: written.locator, size: written.size, md5: md5.digest('hex'), checksum };
 }
 
+/**
+ * x-amz-tagging-directive: COPY (default) keeps the source's tags, which the caller must be allowed to
+ * read (s3:GetObjectTagging, as S3 asks); REPLACE takes x-amz-tagging (none when absent).
+ */
+async function copiedTags(ctx: S3Context, source: ObjectVersion): Promise<Tag[] | undefined> {
+  const directive = (header(ctx, 'x-amz-tagging-directive') ?? 'COPY').toUpperCase();
+  if (directive === 'REPLACE') return tagsFromHeader(header(ctx, 'x-amz-tagging'));
+  if (directive !== 'COPY') {
+    throw new S3Error('InvalidArgument', 'Unknown tagging directive.', { ArgumentName: 'x-amz-tagging-directive', ArgumentValue: directive });
+  }
+  if (!source.tags || source.tags.length === 0) return undefined;
+  await ctx.gate.check('s3:GetObjectTagging', source.bucket, source.key);
+  return source.tags;
+}
+
 export async function copyObject(ctx: S3Context): Promise<S3Response> {
   const key = ctx.key!;
   checkKey(key);
@@ -96,6 +112,7 @@ export async function copyObject(ctx: S3Context): Promise<S3Response> {
   const replace = directive === 'REPLACE';
   const contentHeaders = replace ? contentHeadersFrom(ctx.headers) : source.contentHeaders;
   const userMetadata = replace ? userMetadataFrom(ctx.headers) : source.userMetadata;
+  const tags = await copiedTags(ctx, source);
 
   const copied = await copyData(ctx, source, undefined, storageClass, checksumAlg);
   const obj: ObjectVersion = {
@@ -113,6 +130,7 @@ export async function copyObject(ctx: S3Context): Promise<S3Response> {
     locator: copied.locator,
   };
   if (acl) obj.acl = acl;
+  if (tags) obj.tags = tags;
   await commitObject(ctx, obj, condition);
   const checksumEl = obj.checksum ? el(`Checksum${obj.checksum.algorithm}`, obj.checksum.value) + el('ChecksumType', obj.checksum.type) : '';
   return {

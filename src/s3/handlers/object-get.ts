@@ -45,6 +45,8 @@ async function getOrHead(ctx: S3Context, withBody: boolean): Promise<S3Response>
   }
 
   const headers: Record<string, string | number> = objectHeaders(obj);
+  // S3 shows the tag count only to callers who may read the tags.
+  if (headers['x-amz-tagging-count'] !== undefined && !(await mayReadTags(ctx, obj))) delete headers['x-amz-tagging-count'];
   for (const [param, name] of Object.entries(OVERRIDES)) {
     const v = ctx.query.get(param);
     if (v !== null) headers[name] = v;
@@ -77,6 +79,16 @@ async function getOrHead(ctx: S3Context, withBody: boolean): Promise<S3Response>
   const held = obj.parts ? undefined : ctx.engine.readHeld?.(obj.locator);
   if (held) return { status, headers, body: range ? held.subarray(range.start, range.end + 1) : held };
   return { status, headers, body: readObject(ctx.engine, obj, range) };
+}
+
+async function mayReadTags(ctx: S3Context, obj: ObjectVersion): Promise<boolean> {
+  try {
+    await ctx.gate.check('s3:GetObjectTagging', obj.bucket, obj.key);
+    return true;
+  } catch (err) {
+    if (err instanceof S3Error) return false;
+    throw err;
+  }
 }
 
 /** partNumber=N: that part's byte range (a single-part object has only part 1). */

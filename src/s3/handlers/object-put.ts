@@ -6,6 +6,7 @@ import { aclFromHeaders } from '../acl.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from '../headers.ts';
 import { storeBody } from '../upload-body.ts';
 import { checksumHeaderName } from '../checksums.ts';
+import { tagsFromHeader } from '../tags.ts';
 import type { ObjectVersion, PutCondition, PutOutcome } from '../../meta/index.ts';
 
 /** If-None-Match: * and If-Match: etag on writes (S3 conditional writes). */
@@ -57,6 +58,7 @@ export async function putObject(ctx: S3Context): Promise<S3Response> {
   const contentHeaders = contentHeadersFrom(ctx.headers);
   const userMetadata = userMetadataFrom(ctx.headers);
   const storageClass = storageClassFrom(ctx.headers, ctx.defaultStorageClass);
+  const tags = tagsFromHeader(header(ctx, 'x-amz-tagging'));
 
   const stored = await storeBody(ctx, storageClass);
   const obj: ObjectVersion = {
@@ -74,6 +76,7 @@ export async function putObject(ctx: S3Context): Promise<S3Response> {
     locator: stored.locator,
   };
   if (acl) obj.acl = acl;
+  if (tags) obj.tags = tags;
   await commitObject(ctx, obj, condition);
   const headers: Record<string, string> = { etag: `"${obj.etag}"` };
   if (obj.checksum) {
