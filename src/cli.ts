@@ -1,11 +1,13 @@
 import { helpText, parseServerConfig } from './config.ts';
 import { startServer } from './server.ts';
 import { ADMIN_USAGE, runAdmin } from './cli/admin.ts';
+import { SHARE_USAGE, runShare } from './cli/share.ts';
 
 // `oort <command>`: `server` runs the gateway, `admin` manages accounts and keys through it.
 
 const USAGE = `Usage: oort server [options]     run the S3 gateway (oort server --help)
-       oort admin <command>         accounts and access keys (oort admin --help)`;
+       oort admin <command>         accounts and access keys (oort admin --help)
+       oort share <command>         share links to objects and folders (oort share --help)`;
 
 async function serve(argv: string[]): Promise<number> {
   const config = parseServerConfig(argv, process.env);
@@ -47,9 +49,11 @@ async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case 'admin':
       return runAdmin(rest, process.env);
+    case 'share':
+      return runShare(rest, process.env);
     case '--help':
     case 'help':
-      console.log(`${USAGE}\n\n${ADMIN_USAGE}`);
+      console.log(`${USAGE}\n\n${ADMIN_USAGE}\n\n${SHARE_USAGE}`);
       return 0;
     default:
       console.error(command === undefined ? USAGE : `unknown command: ${command}\n${USAGE}`);

@@ -31,6 +31,9 @@ export interface ServerConfig {
   /** Requests per second per access key (and per IP for anonymous requests); 0 = unlimited. */
   rateLimit: number;
   rateBurst: number;
+  /** Share links: lifetime when the creator gives none, and the longest allowed (ms). */
+  shareDefaultExpiryMs: number;
+  shareMaxExpiryMs: number;
   rootAccessKey: string | undefined;
   rootSecretKey: string | undefined;
 }
@@ -61,6 +64,8 @@ export const SETTINGS: Setting[] = [
   { flag: 'rate-limit', env: 'OORT_RATE_LIMIT', default: '100', help: 'requests/s per access key (per IP when anonymous); 0 = off' },
   { flag: 'rate-burst', env: 'OORT_RATE_BURST', default: '100', help: 'requests a client may send at once above the rate' },
   { flag: 'upload-expiry', env: 'OORT_UPLOAD_EXPIRY', default: '7d', help: 'remove incomplete multipart uploads after this age (e.g. 7d, 12h, 30m, 90s)' },
+  { flag: 'share-default-expiry', env: 'OORT_SHARE_DEFAULT_EXPIRY', default: '12h', help: 'lifetime of a share link when its creator names none' },
+  { flag: 'share-max-expiry', env: 'OORT_SHARE_MAX_EXPIRY', default: '7d', help: 'longest lifetime a share link may have' },
   { flag: 'access-log', env: 'OORT_ACCESS_LOG', default: '-', help: "access log: '-' (stdout), a file path, or 'off'" },
 ];
 
@@ -119,10 +124,15 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): Serve
     allowSignup: flag('allow-signup'),
     rateLimit: number('rate-limit', get('rate-limit')!, 0, 1e9),
     rateBurst: number('rate-burst', get('rate-burst')!, 1, 1e9),
+    shareDefaultExpiryMs: parseDuration(get('share-default-expiry')!),
+    shareMaxExpiryMs: parseDuration(get('share-max-expiry')!),
     rootAccessKey: env.OORT_ROOT_ACCESS_KEY || undefined,
     rootSecretKey: env.OORT_ROOT_SECRET_KEY || undefined,
   };
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
+  if (config.shareDefaultExpiryMs < 1000 || config.shareDefaultExpiryMs > config.shareMaxExpiryMs) {
+    throw new Error('--share-default-expiry must be at least 1s and at most --share-max-expiry');
+  }
   if (config.httpPort !== undefined && !usesTls(config)) throw new Error('--http-port (the redirect listener) needs TLS');
   return config;
 }

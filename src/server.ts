@@ -90,6 +90,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     region: config.region,
     domains: config.domains,
     log: new AccessLog(logOut),
+    shares: { defaultExpiryMs: config.shareDefaultExpiryMs, maxExpiryMs: config.shareMaxExpiryMs },
     onInternalError: (err, requestId) => console.error(`[${requestId}] internal error:`, err),
   });
   const handler: Handler = (req, res) => void gateway(req, res);
@@ -117,6 +118,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   // Sweep abandoned multipart uploads now and then (at most every hour, sooner for short expiries).
   const sweep = () => {
     expireUploads(meta, engine, config.uploadExpiryMs).catch((err) => console.error('upload expiry failed:', err));
+    meta.deleteExpiredShares(new Date()).catch((err) => console.error('share link expiry failed:', err));
   };
   sweep();
   const sweeper = setInterval(sweep, Math.min(3_600_000, Math.max(1000, config.uploadExpiryMs / 4)));

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Hash } from '@smithy/hash-node';
 
-// A small client for the admin JSON API: SigV4-signed requests with an administrator's key.
+// A small client for the admin JSON API (SigV4-signed requests with an administrator's key), and,
+// with another basePath, for the owner API (signed with the account's own key).
 
 export interface AdminClientOptions {
   endpoint: string;
@@ -13,14 +14,18 @@ export interface AdminClientOptions {
   region: string;
   /** PEM file of a CA (or self-signed certificate) to trust. */
   caFile?: string;
+  /** Where the API lives (default: the admin API, /_oort/admin/v1/). */
+  basePath?: string;
 }
 
 export class AdminClient {
   private readonly url: URL;
   private readonly signer: SignatureV4;
   private readonly ca: Buffer | undefined;
+  private readonly basePath: string;
 
   constructor(o: AdminClientOptions) {
+    this.basePath = o.basePath ?? '/_oort/admin/v1/';
     this.url = new URL(o.endpoint);
     this.signer = new SignatureV4({
       service: 's3',
@@ -33,7 +38,7 @@ export class AdminClient {
 
   async call(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
     const payload = body === undefined ? '' : JSON.stringify(body);
-    const fullPath = `/_oort/admin/v1/${path}`;
+    const fullPath = `${this.basePath}${path}`;
     const signed = await this.signer.sign({
       method,
       protocol: this.url.protocol,

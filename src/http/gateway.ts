@@ -13,6 +13,9 @@ import { sendError, sendJson, sendResponse } from './respond.ts';
 import type { AccessLog } from './access-log.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { handleAdmin, RESERVED_PREFIX } from './admin-api.ts';
+import { handleOwnerApi, OWNER_API_PREFIX } from './owner-api.ts';
+import { isSharePath, serveShare } from '../share/serve.ts';
+import type { ShareSettings } from '../share/links.ts';
 
 export interface GatewayDeps {
   meta: MetaStore;
@@ -26,6 +29,8 @@ export interface GatewayDeps {
   /** Domains for virtual-hosted style (`bucket.<domain>`). */
   domains: readonly string[];
   log: AccessLog;
+  /** Share links' default and longest lifetimes. */
+  shares: ShareSettings;
   /** Where unexpected failures are reported (never to the client). */
   onInternalError: (err: unknown, requestId: string) => void;
 }
@@ -58,6 +63,18 @@ export function createGateway(deps: GatewayDeps) {
     try {
       const address = parseAddress(rawUrl, req.headers.host, deps.domains);
       const virtualHostBucket = address.hostBucket;
+      const path = rawUrl.split('?')[0]!;
+      const secure = 'encrypted' in req.socket;
+      // Share links (/share/<token>) are anonymous by design: no signature, the link is the credential.
+      if (virtualHostBucket === undefined && isSharePath(path)) {
+        limit(`ip:${ip}`);
+        const response = await serveShare(
+          { meta: deps.meta, engine: deps.engine, access: deps.access, credentials: (id) => deps.identity.credentialsOf(id), region: deps.region },
+          { requestId, method, path, query: address.query, headers: req.headers, body: req, sourceIp: ip, secure },
+        );
+        await sendResponse(res, response, head);
+        return;
+      }
       let auth;
       try {
         auth = await authenticate(
@@ -81,7 +98,17 @@ export function createGateway(deps: GatewayDeps) {
         principal = found.principal;
       }
 
-      const path = rawUrl.split('?')[0]!;
+      if (virtualHostBucket === undefined && path.startsWith(OWNER_API_PREFIX)) {
+        const gate = (p: Principal, query: URLSearchParams) =>
+          createGate(
+            { meta: deps.meta, access: deps.access, credentials: (id) => deps.identity.credentialsOf(id) },
+            { principal: p, headers: req.headers, query, sourceIp: ip, secure },
+          );
+        const origin = `${secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+        const r = await handleOwnerApi({ meta: deps.meta, shares: deps.shares, gate }, { method, path, query: address.query, principal, body: auth.body, origin });
+        sendJson(res, r.status, r.body);
+        return;
+      }
       if (virtualHostBucket === undefined && path.startsWith(RESERVED_PREFIX)) {
         const r = await handleAdmin({ accounts: deps.accounts, meta: deps.meta, allowSignup: deps.allowSignup }, method, path, principal, auth.body);
         sendJson(res, r.status, r.body);
@@ -99,7 +126,7 @@ export function createGateway(deps: GatewayDeps) {
       });
       const gate = createGate(
         { meta: deps.meta, access: deps.access, credentials: (id) => deps.identity.credentialsOf(id) },
-        { principal: caller, headers: req.headers, query: address.query, sourceIp: ip, secure: 'encrypted' in req.socket },
+        { principal: caller, headers: req.headers, query: address.query, sourceIp: ip, secure },
       );
       // The access decision, before any handler runs (handlers marked 'self' decide for themselves).
       const route = routeOf(op);

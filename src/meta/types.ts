@@ -219,6 +219,25 @@ export type AccountChange = Partial<Omit<Account, 'id' | 'createdAt' | 'rateLimi
   maxBuckets?: number | null;
 };
 
+/**
+ * A share link (src/share/): whoever holds its token may read one object, or list and read one folder,
+ * with its owner's access, until it expires or is revoked.
+ */
+export interface ShareLink {
+  /** Public id, for listing and revoking (not a secret). */
+  id: string;
+  /** SHA-256 (hex) of the token; the token itself is never stored. */
+  tokenHash: string;
+  /** The account whose access the link lends (checked again at every download). */
+  owner: string;
+  bucket: string;
+  /** 'object': `key` is the object's key. 'prefix': `key` is the folder's prefix ('' = the whole bucket). */
+  kind: 'object' | 'prefix';
+  key: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
 /** Most access keys one account may hold, as Amazon IAM users. */
 export const MAX_KEYS_PER_ACCOUNT = 10;
 
@@ -295,6 +314,18 @@ export interface MetaStore {
   abortUpload(uploadId: string): Promise<UploadPart[] | undefined>;
   /** Uploads initiated before the given time (oldest first, all buckets), for expiry. */
   listUploadsInitiatedBefore(time: Date, limit: number): Promise<MultipartUpload[]>;
+
+  // Share links (removed with their bucket)
+  /** Throws NoSuchBucketError when the bucket does not exist. */
+  createShare(link: ShareLink): Promise<void>;
+  /** The link with this token hash, expired or not (the caller checks `expiresAt`). */
+  getShareByTokenHash(tokenHash: string): Promise<ShareLink | undefined>;
+  /** One account's links, oldest first, expired ones included until they are purged. */
+  listShares(owner: string): Promise<ShareLink[]>;
+  /** Removes the owner's link `id`; false when there is none (or it is another account's). */
+  deleteShare(owner: string, id: string): Promise<boolean>;
+  /** Purges links that expired at or before `now`; returns how many. */
+  deleteExpiredShares(now: Date): Promise<number>;
 
   /**
    * Optional instrumentation for tests: rows read and queries run by listObjects/listUploads since

@@ -6,6 +6,12 @@ const IPV4_RE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 const RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
 const RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
 
+/**
+ * Names the gateway keeps for itself: path-style `/share/...` serves share links (src/share/). Creating
+ * one answers BucketAlreadyExists: the name is valid but taken, as S3 says of a name someone else owns.
+ */
+export const RESERVED_BUCKET_NAMES: ReadonlySet<string> = new Set(['share']);
+
 export function isValidBucketName(name: string): boolean {
   return (
     BUCKET_RE.test(name) &&

@@ -16,6 +16,7 @@ import type {
   UploadListOptions,
   UploadListPage,
   UploadPart,
+  ShareLink,
 } from '../../src/meta/index.ts';
 import { byteOrder, referenceList, referenceUploads, type RefEntry, type RefUpload } from './reference.ts';
 import { Prng } from '../helpers/seeded.ts';
@@ -918,6 +919,52 @@ export function metaStoreContract(name: string, open: () => Promise<MetaStore>, 
         assert.deepEqual(await refs(), ['s:1']);
       });
     });
+    });
+
+    describe('share links', () => {
+      const link = (id: string, more: Partial<ShareLink> = {}): ShareLink => ({
+        id,
+        tokenHash: `hash-${id}`,
+        owner: 'acct-1',
+        bucket: 'b',
+        kind: 'object',
+        key: 'dir/ü.txt',
+        createdAt: new Date(T0),
+        expiresAt: new Date(T0 + 3_600_000),
+        ...more,
+      });
+
+      it('create, find by token hash, list by owner, delete only by the owner', async () => {
+        await store.createBucket(bucketRecord('b'));
+        await store.createShare(link('s1'));
+        await store.createShare(link('s2', { kind: 'prefix', key: '', createdAt: new Date(T0 + 1) }));
+        await store.createShare(link('s3', { owner: 'acct-2' }));
+        assert.deepEqual(await store.getShareByTokenHash('hash-s1'), link('s1'));
+        assert.equal(await store.getShareByTokenHash('s1'), undefined);
+        assert.deepEqual((await store.listShares('acct-1')).map((s) => s.id), ['s1', 's2']);
+        assert.deepEqual((await store.listShares('acct-2')).map((s) => s.id), ['s3']);
+        assert.equal(await store.deleteShare('acct-2', 's1'), false);
+        assert.equal(await store.deleteShare('acct-1', 's1'), true);
+        assert.equal(await store.deleteShare('acct-1', 's1'), false);
+        assert.equal(await store.getShareByTokenHash('hash-s1'), undefined);
+      });
+
+      it('refuses a link to a missing bucket; a deleted bucket takes its links along', async () => {
+        await assert.rejects(store.createShare(link('s1', { bucket: 'nope' })), { name: 'NoSuchBucketError' });
+        await store.createBucket(bucketRecord('b'));
+        await store.createShare(link('s1'));
+        assert.equal((await store.deleteBucket('b')).status, 'deleted');
+        assert.equal(await store.getShareByTokenHash('hash-s1'), undefined);
+        assert.deepEqual(await store.listShares('acct-1'), []);
+      });
+
+      it('purges expired links', async () => {
+        await store.createBucket(bucketRecord('b'));
+        await store.createShare(link('old', { expiresAt: new Date(T0 + 10) }));
+        await store.createShare(link('new', { expiresAt: new Date(T0 + 20) }));
+        assert.equal(await store.deleteExpiredShares(new Date(T0 + 10)), 1);
+        assert.deepEqual((await store.listShares('acct-1')).map((s) => s.id), ['new']);
+      });
     });
   });
 }

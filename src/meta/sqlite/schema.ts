@@ -177,6 +177,23 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE uploads ADD COLUMN tags TEXT;
   ALTER TABLE accounts ADD COLUMN max_buckets INTEGER;
   `,
+  // Share links: only the token's SHA-256 is kept (a leaked database cannot mint links); a link goes
+  // with its bucket.
+  `
+  CREATE TABLE shares (
+    id          TEXT NOT NULL PRIMARY KEY,
+    token_hash  TEXT NOT NULL UNIQUE,
+    owner       TEXT NOT NULL,
+    bucket      TEXT NOT NULL REFERENCES buckets (name) ON DELETE CASCADE,
+    kind        TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX shares_by_owner ON shares (owner, created_at);
+  CREATE INDEX shares_by_bucket ON shares (bucket);
+  CREATE INDEX shares_by_expiry ON shares (expires_at);
+  `,
 ];
 
 /** The schema version this code writes and reads. */

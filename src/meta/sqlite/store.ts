@@ -11,6 +11,7 @@ import { DatabaseSync, type SQLOutputValue } from 'node:sqlite';
 import { checkText, NoSuchBucketError } from '../errors.ts';
 import { ListingCursor, type Bound } from '../listing.ts';
 import { AccountRows } from './accounts.ts';
+import { ShareRows } from './shares.ts';
 import type {
   AccessKey,
   Account,
@@ -25,6 +26,7 @@ import type {
   ObjectVersion,
   PutCondition,
   PutOutcome,
+  ShareLink,
   UploadListOptions,
   UploadListPage,
   UploadPart,
@@ -59,6 +61,7 @@ export class SqliteMetaStore implements MetaStore {
   private readonly q: Statements;
   private readonly counters = { rowsRead: 0, queries: 0 };
   private readonly accounts: AccountRows;
+  private readonly shares: ShareRows;
   /** Writes waiting for the next group commit. */
   private pending: Array<{ fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
 
@@ -66,6 +69,7 @@ export class SqliteMetaStore implements MetaStore {
     this.db = db;
     this.q = prepareStatements(db);
     this.accounts = new AccountRows(db);
+    this.shares = new ShareRows(db);
   }
 
   /** Opens (creating or migrating) the database at `path`; ':memory:' gives a private in-memory one. */
@@ -263,6 +267,29 @@ export class SqliteMetaStore implements MetaStore {
       page.next = 'prefix' in last ? last.prefix : last.key;
     }
     return page;
+  }
+
+  // Share links
+
+  async createShare(link: ShareLink): Promise<void> {
+    checkText('key', link.key);
+    return this.write(() => this.insertOrNoBucket(link.bucket, () => this.shares.insert(link)));
+  }
+
+  async getShareByTokenHash(tokenHash: string): Promise<ShareLink | undefined> {
+    return this.shares.byTokenHash(tokenHash);
+  }
+
+  async listShares(owner: string): Promise<ShareLink[]> {
+    return this.shares.byOwner(owner);
+  }
+
+  async deleteShare(owner: string, id: string): Promise<boolean> {
+    return this.write(() => this.shares.delete(owner, id));
+  }
+
+  async deleteExpiredShares(now: Date): Promise<number> {
+    return this.write(() => this.shares.deleteExpired(now));
   }
 
   // Multipart uploads

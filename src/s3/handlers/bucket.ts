@@ -2,7 +2,7 @@ import { S3Error } from '../errors.ts';
 import type { S3Context, S3Response } from '../context.ts';
 import { doc, el, escapeXml, isoDate, parseXml } from '../xml.ts';
 import { readSmallBody } from '../body.ts';
-import { checkBucketName } from '../names.ts';
+import { checkBucketName, RESERVED_BUCKET_NAMES } from '../names.ts';
 import { requireBucket } from '../access.ts';
 import { aclFromHeaders } from '../acl.ts';
 import type { BucketSettings } from '../../meta/index.ts';
@@ -26,6 +26,7 @@ export async function listBuckets(ctx: S3Context): Promise<S3Response> {
 export async function createBucket(ctx: S3Context): Promise<S3Response> {
   const name = ctx.bucket!;
   checkBucketName(name);
+  if (RESERVED_BUCKET_NAMES.has(name)) throw new S3Error('BucketAlreadyExists', undefined, { BucketName: name });
   const body = await readSmallBody(ctx.body, 64 * 1024);
   if (body.length > 0) {
     const parsed = parseXml(body.toString('utf8'));
