@@ -1,5 +1,4 @@
 import { helpText, parseServerConfig } from './config.ts';
-import { startServer } from './server.ts';
 import { ADMIN_USAGE, runAdmin } from './cli/admin.ts';
 import { SHARE_USAGE, runShare } from './cli/share.ts';
 
@@ -15,6 +14,8 @@ async function serve(argv: string[]): Promise<number> {
     console.log(helpText());
     return 0;
   }
+  // Loaded only to serve: the client commands (admin, share) start without the engine and stores.
+  const { startServer } = await import('./server.ts');
   const server = await startServer(config);
   if (server.createdRoot) {
     console.error('Root credentials (shown once; set OORT_ROOT_ACCESS_KEY/OORT_ROOT_SECRET_KEY to choose them):');

@@ -65,11 +65,12 @@ function splitPath(path: string): { token: string; rest: string | undefined } {
   }
 }
 
-/** `inline; filename*=UTF-8''name`: browsers save a shared file under its own name, not the token. */
+/** `inline; filename="name"; filename*=UTF-8''name`: a shared file is saved under its own name, not the token's. */
 function disposition(key: string): string {
   const name = key.slice(key.lastIndexOf('/') + 1) || 'download';
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
   const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `inline; filename*=UTF-8''${encoded}`;
+  return `inline; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
 export async function serveShare(deps: ShareServeDeps, req: ShareRequest): Promise<S3Response> {
