@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { PolicyError } from './errors.ts';
 import { isPlainObject } from './principal.ts';
-import { compileWildcards, wildcardSource } from './wildcard.ts';
+import { compileWildcards, type Matcher } from './wildcard.ts';
 
 // The Condition element, with AWS's rules: every operator and every key in a block must hold
 // (AND); a key holds when the request's value matches any of the listed values (OR). A key the
@@ -76,8 +76,8 @@ const POSITIVE: Record<string, Compiler> = {
     };
   },
   ArnLike: (vals) => {
-    const re = new RegExp(`^(?:${vals.map(arnSource).join('|')})$`, 's');
-    return (v) => re.test(v);
+    const arns = vals.map(compileArn);
+    return (v) => arns.some((m) => m(v));
   },
 };
 POSITIVE.ArnEquals = POSITIVE.ArnLike!; // AWS: ArnEquals also honours wildcards, per component
@@ -129,10 +129,11 @@ function parseOperator(operator: string): Pick<ConditionTest, 'base' | 'qualifie
   }
   const ifExists = rest.endsWith('IfExists');
   const base = ifExists ? rest.slice(0, -'IfExists'.length) : rest;
-  const known = base in POSITIVE || base in NEGATED || base === 'Null';
+  const negated = Object.hasOwn(NEGATED, base);
+  const known = negated || Object.hasOwn(POSITIVE, base) || base === 'Null'; // hasOwn: not 'toString'
   // Null asks about presence itself, so IfExists and set qualifiers make no sense on it.
   if (!known || (base === 'Null' && (ifExists || qualifier))) throw new PolicyError(`Invalid Condition operator ${operator}`);
-  return { base, qualifier, ifExists, negated: base in NEGATED };
+  return { base, qualifier, ifExists, negated };
 }
 
 function conditionValues(raw: unknown, operator: string): string[] {
@@ -231,12 +232,26 @@ export function parseCidr(s: string): Cidr | undefined {
   return { address, prefix, family: v === 4 ? 'ipv4' : 'ipv6' };
 }
 
-/** ARN wildcards stay inside their colon-separated component, except in the last (resource) one. */
-function arnSource(value: string): string {
-  const parts = value.split(':');
-  if (parts.length < 6) return wildcardSource(value);
-  const head = parts.slice(0, 5).map((p) => wildcardSource(p, '[^:]'));
-  return [...head, wildcardSource(parts.slice(5).join(':'))].join(':');
+/**
+ * ARN wildcards stay inside their colon-separated component (the last, resource component keeps
+ * any further colons). A value that is no full ARN is matched as a whole.
+ */
+function compileArn(value: string): (v: string) => boolean {
+  const parts = arnParts(value);
+  if (!parts) {
+    const whole = compileWildcards([value], false);
+    return (v) => whole.test(v);
+  }
+  const matchers: Matcher[] = parts.map((p) => compileWildcards([p], false));
+  return (v) => {
+    const got = arnParts(v);
+    return got !== undefined && matchers.every((m, i) => m.test(got[i]!));
+  };
+}
+
+function arnParts(arn: string): string[] | undefined {
+  const parts = arn.split(':');
+  return parts.length < 6 ? undefined : [...parts.slice(0, 5), parts.slice(5).join(':')];
 }
 
 function badValue(operator: string, value: string): PolicyError {

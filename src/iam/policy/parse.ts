@@ -2,18 +2,18 @@ import { S3_ACTIONS, type ResourceKind } from './actions.ts';
 import { parseConditions, type ConditionTest } from './conditions.ts';
 import { PolicyError } from './errors.ts';
 import { isPlainObject, parsePrincipal, type Principals } from './principal.ts';
-import { compileWildcards, hasWildcard, matchesSomeExtension } from './wildcard.ts';
+import { compileWildcards, hasWildcard, matchesSomeExtension, type Matcher } from './wildcard.ts';
 
 // Parsing and validation of a bucket policy document. Everything a request evaluation needs is
 // compiled here once (action/resource matchers, condition matchers), so evaluate.ts only tests.
 
 export const MAX_POLICY_BYTES = 20 * 1024;
 
-/** A list of names (exact ones in a Set, wildcard ones in one RegExp), possibly negated (Not...). */
+/** A list of names (exact ones in a Set, wildcard ones in one Matcher), possibly negated (Not...). */
 export interface NameMatcher {
   readonly patterns: readonly string[];
   readonly exact: ReadonlySet<string>;
-  readonly wildcard: RegExp | null;
+  readonly wildcard: Matcher | null;
   /** NotAction / NotResource / NotPrincipal: the statement applies to what is *not* listed. */
   readonly negated: boolean;
 }
