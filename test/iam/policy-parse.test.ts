@@ -142,6 +142,7 @@ test('conditions: operators, keys and values are validated', () => {
   for (const op of ['toString', 'constructor', '__proto__', 'ForAnyValue:hasOwnProperty']) {
     rejects(`{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*","Condition":{"${op}":{"aws:UserAgent":"x"}}}}`, `Invalid Condition operator ${op}`);
   }
+  rejects(withCondition({ 'ForAnyValue:ForAllValues:StringEquals': { 'aws:UserAgent': 'x' } }), 'Invalid Condition operator ForAnyValue:ForAllValues:StringEquals');
   rejects(withCondition({ NullIfExists: { 'aws:UserAgent': 'true' } }), 'Invalid Condition operator NullIfExists');
   rejects(withCondition({ StringEquals: { 'foo:bar': 'x' } }), 'Policy has an invalid condition key');
   rejects(withCondition({ StringEquals: { UserAgent: 'x' } }), 'Policy has an invalid condition key');

@@ -119,14 +119,11 @@ export function parseConditions(block: unknown): ConditionTest[] {
 }
 
 function parseOperator(operator: string): Pick<ConditionTest, 'base' | 'qualifier' | 'ifExists' | 'negated'> {
-  let rest = operator;
-  let qualifier: ConditionTest['qualifier'] = null;
-  for (const q of ['ForAnyValue', 'ForAllValues'] as const) {
-    if (rest.startsWith(`${q}:`)) {
-      qualifier = q;
-      rest = rest.slice(q.length + 1);
-    }
-  }
+  const colon = operator.indexOf(':');
+  const prefix = colon < 0 ? null : operator.slice(0, colon);
+  if (prefix !== null && prefix !== 'ForAnyValue' && prefix !== 'ForAllValues') throw new PolicyError(`Invalid Condition operator ${operator}`);
+  const qualifier: ConditionTest['qualifier'] = prefix;
+  const rest = operator.slice(colon + 1);
   const ifExists = rest.endsWith('IfExists');
   const base = ifExists ? rest.slice(0, -'IfExists'.length) : rest;
   const negated = Object.hasOwn(NEGATED, base);
