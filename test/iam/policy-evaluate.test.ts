@@ -286,7 +286,7 @@ test('AWS documentation examples', () => {
   assert.equal(evaluatePolicy(window, req({ context: { 'aws:CurrentTime': '2026-02-15T12:00:00Z' } })), 'none');
 });
 
-test('evaluation is fast: a 20-statement policy, 100k requests', () => {
+test('evaluation is fast: a 21-statement policy, 20k requests', () => {
   const statements = [];
   for (let i = 0; i < 20; i++) {
     statements.push({ Effect: 'Allow', Principal: { AWS: [BOB, `arn:aws:iam::${ALICE}:root`] }, Action: ['s3:Get*', 's3:List*'], Resource: [`arn:aws:s3:::b/team${i}/*`, 'arn:aws:s3:::b'], Condition: { StringLike: { 's3:prefix': `team${i}/*` }, IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } });
@@ -297,9 +297,10 @@ test('evaluation is fast: a 20-statement policy, 100k requests', () => {
   assert.equal(evaluatePolicy(p, r), 'allow');
   assert.equal(evaluatePolicy(p, { ...r, context: { ...r.context, 'aws:SecureTransport': 'false' } }), 'deny');
   const start = performance.now();
-  for (let i = 0; i < 100_000; i++) evaluatePolicy(p, r);
-  const perCall = ((performance.now() - start) * 1000) / 100_000;
-  assert.ok(perCall < 20, `${perCall.toFixed(2)} µs per evaluation`);
+  for (let i = 0; i < 20_000; i++) evaluatePolicy(p, r);
+  const perCall = ((performance.now() - start) * 1000) / 20_000;
+  // About 3 µs on an idle core; the bound only catches blow-ups, not a loaded machine.
+  assert.ok(perCall < 100, `${perCall.toFixed(2)} µs per evaluation`);
 });
 
 test('wildcard matching agrees with a reference regex, and stays fast on hostile patterns', () => {
