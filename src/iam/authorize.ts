@@ -34,7 +34,12 @@ export interface AccessRequest {
   context: () => Promise<ConditionContext>;
   /** Loads the object when its ACL may decide; undefined when there is no such object. */
   object?: () => Promise<ObjectAccess | undefined>;
+  /** The account that started the multipart upload the request names, if it names one. */
+  initiator?: () => Promise<string | undefined>;
 }
+
+/** What the initiator of a multipart upload may always do with it (as S3 allows by default). */
+const INITIATOR_ACTIONS = new Set(['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts']);
 
 /** Only the bucket owner may use these, whatever the ACLs say (a policy may still allow them). */
 const OWNER_ONLY = new Set([
@@ -106,6 +111,8 @@ export class AccessControl {
     if (bucketPermission && grantsAllow(effectiveGrants(settings.acl, bucket.owner), accountId, bucketPermission, ignorePublic)) {
       return 'allow';
     }
+
+    if (r.initiator && accountId !== null && INITIATOR_ACTIONS.has(action) && (await r.initiator()) === accountId) return 'allow';
 
     const objectPermission = objectPermissionFor(action);
     if (r.key !== undefined && r.object && (objectPermission || OBJECT_OWNER_ACTIONS.has(action))) {

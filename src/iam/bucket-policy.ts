@@ -2,9 +2,20 @@
 // CompiledPolicy interface, its validation errors as S3's MalformedPolicy.
 
 import { S3Error } from '../s3/errors.ts';
+import { evaluatePolicy, isPublicPolicy, parsePolicy, PolicyError } from './policy/index.ts';
 import type { CompiledPolicy } from './authorize.ts';
 
-export function compileBucketPolicy(_text: string, _bucket: string): CompiledPolicy {
-  // The policy language lands with src/iam/policy; until then no policy can be stored.
-  throw new S3Error('NotImplemented', 'Bucket policies are not implemented yet.');
+export function compileBucketPolicy(text: string, bucket: string): CompiledPolicy {
+  let policy;
+  try {
+    policy = parsePolicy(text, bucket);
+  } catch (err) {
+    if (err instanceof PolicyError) throw new S3Error('MalformedPolicy', err.message);
+    throw err;
+  }
+  const isPublic = isPublicPolicy(policy);
+  return {
+    isPublic,
+    evaluate: (req) => evaluatePolicy(policy, req),
+  };
 }

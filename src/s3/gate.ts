@@ -64,12 +64,16 @@ export function createGate(deps: GateDeps, facts: RequestFacts): AccessGate {
       if (options?.expectedOwner !== undefined && options.expectedOwner !== bucket.owner) throw new S3Error('AccessDenied');
       const principal = options?.principal ?? facts.principal;
       const loadObject = key === undefined ? undefined : () => deps.meta.getObject(name, key, { locators: false });
+      const uploadId = facts.query.get('uploadId');
+      const initiator =
+        key === undefined || uploadId === null ? undefined : async () => (await deps.meta.getUpload(name, key, uploadId))?.owner;
       const verdict = await deps.access.decide({
         accountId: principal.anonymous || principal === ANONYMOUS ? null : principal.accountId,
         action,
         bucket,
         key,
         object: loadObject,
+        initiator,
         context: async () => {
           const ctx = conditionKeys(facts, principal);
           // Tags of the object the request acts on, for s3:ExistingObjectTag/<key> conditions.

@@ -278,9 +278,7 @@ async function attempt(op: Op, who: Who, bucket: string, setting: Setting): Prom
 }
 
 for (const [i, setting] of SETTINGS.entries()) {
-  // TEMPORARY until src/iam/policy is wired into src/iam/bucket-policy.ts.
-  const skip = setting.name.startsWith('policy') ? 'bucket policies are not wired yet' : undefined;
-  test(`access matrix: ${setting.name}`, { skip }, async () => {
+  test(`access matrix: ${setting.name}`, async () => {
     const bucket = `matrix-${i}`;
     const owner = clients.owner;
     await owner.send(new CreateBucketCommand({ Bucket: bucket }));

@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, GetBucketAclCommand, GetObjectAclCommand, GetObjectTaggingCommand, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, GetBucketAclCommand, GetObjectAclCommand, GetObjectTaggingCommand, PutBucketLifecycleConfigurationCommand, GetBucketWebsiteCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { expectS3Error } from '../helpers/errors.ts';
@@ -55,7 +55,8 @@ test('presigned GET and PUT work; expired and tampered ones are refused', async 
 });
 
 test('unimplemented operations answer 501 NotImplemented, never a silent 200', async () => {
-  await expectS3Error(s3.send(new PutBucketPolicyCommand({ Bucket, Policy: '{}' })), 'NotImplemented', 501);
+  await expectS3Error(s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules: [] } })), 'NotImplemented', 501);
+  await expectS3Error(s3.send(new GetBucketWebsiteCommand({ Bucket })), 'NotImplemented', 501);
 });
 
 test('ACLs read as the owner’s FULL_CONTROL; tag sets are empty', async () => {
