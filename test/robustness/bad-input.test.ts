@@ -12,6 +12,14 @@ import fc from 'fast-check';
 import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteBucketTaggingCommand,
+  DeleteObjectTaggingCommand,
+  DeletePublicAccessBlockCommand,
+  GetBucketAclCommand,
+  GetBucketTaggingCommand,
+  GetObjectTaggingCommand,
+  GetPublicAccessBlockCommand,
+  PutBucketAclCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
@@ -44,6 +52,8 @@ interface Snapshot {
   objects: string[];
   uploads: string[];
   files: string[];
+  /** The bucket's grants, public access block and tags, and base/a's tags. */
+  settings: string[];
 }
 let baseline: Snapshot;
 
@@ -51,7 +61,16 @@ async function snapshot(): Promise<Snapshot> {
   const buckets = (await s3.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name!) ?? [];
   const objects = (await s3.send(new ListObjectsV2Command({ Bucket }))).Contents?.map((o) => `${o.Key} ${o.ETag} ${o.Size}`) ?? [];
   const uploads = (await s3.send(new ListMultipartUploadsCommand({ Bucket }))).Uploads?.map((u) => `${u.Key} ${u.UploadId}`) ?? [];
-  return { buckets, objects, uploads, files: await dataFiles(server.dataDir) };
+  return { buckets, objects, uploads, files: await dataFiles(server.dataDir), settings: await settings() };
+}
+
+async function settings(): Promise<string[]> {
+  const missing = (err: unknown) => `none (${(err as Error).name})`;
+  const acl = (await s3.send(new GetBucketAclCommand({ Bucket }))).Grants?.map((g) => `${g.Grantee?.URI ?? g.Grantee?.ID} ${g.Permission}`).join(',');
+  const pab = await s3.send(new GetPublicAccessBlockCommand({ Bucket })).then((r) => JSON.stringify(r.PublicAccessBlockConfiguration), missing);
+  const bucketTags = await s3.send(new GetBucketTaggingCommand({ Bucket })).then((r) => JSON.stringify(r.TagSet), missing);
+  const objectTags = JSON.stringify((await s3.send(new GetObjectTaggingCommand({ Bucket, Key: 'base/a' }))).TagSet);
+  return [`acl ${acl}`, `pab ${pab}`, `bucket tags ${bucketTags}`, `base/a tags ${objectTags}`];
 }
 
 /** Puts the bucket back to its starting state after a failed check, so later cases are judged on their own. */
@@ -66,6 +85,10 @@ async function restore(): Promise<void> {
   }
   const uploads = (await s3.send(new ListMultipartUploadsCommand({ Bucket }))).Uploads ?? [];
   if (!uploads.some((u) => u.UploadId === uploadId)) await createUpload();
+  await s3.send(new PutBucketAclCommand({ Bucket, ACL: 'private' }));
+  await s3.send(new DeletePublicAccessBlockCommand({ Bucket }));
+  await s3.send(new DeleteBucketTaggingCommand({ Bucket }));
+  await s3.send(new DeleteObjectTaggingCommand({ Bucket, Key: 'base/a' }));
   baseline = await snapshot();
 }
 
@@ -133,8 +156,9 @@ const ascii = (min: number, max: number) => fc.string({ unit: 'grapheme-ascii', 
 // ---------------------------------------------------------------------------------------------
 // XML bodies
 
-type XmlOp = 'delete' | 'complete' | 'create';
-const XML_OPS: XmlOp[] = ['delete', 'complete', 'create'];
+type XmlOp = 'delete' | 'complete' | 'create' | 'acl' | 'pab' | 'tagging' | 'bucket-tagging';
+const XML_OPS: XmlOp[] = ['delete', 'complete', 'create', 'acl', 'pab', 'tagging', 'bucket-tagging'];
+const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 const NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"';
 
 function deleteDoc(keys: string[]): string {
@@ -147,10 +171,29 @@ function createDoc(location: string): string {
   return `<CreateBucketConfiguration ${NS}><LocationConstraint>${location}</LocationConstraint></CreateBucketConfiguration>`;
 }
 
-/** A valid document for the operation, which would change state if accepted (deletes base keys, completes the upload). */
+function aclDoc(grants: string): string {
+  return `<AccessControlPolicy ${NS}><AccessControlList>${grants}</AccessControlList></AccessControlPolicy>`;
+}
+function groupGrant(permission: string): string {
+  return `<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Group"><URI>${ALL_USERS}</URI></Grantee><Permission>${permission}</Permission></Grant>`;
+}
+function pabDoc(value: string): string {
+  return `<PublicAccessBlockConfiguration ${NS}><BlockPublicAcls>${value}</BlockPublicAcls><IgnorePublicAcls>true</IgnorePublicAcls></PublicAccessBlockConfiguration>`;
+}
+function taggingDoc(tags: Array<[string, string]>): string {
+  return `<Tagging ${NS}><TagSet>${tags.map(([k, v]) => `<Tag><Key>${k}</Key><Value>${v}</Value></Tag>`).join('')}</TagSet></Tagging>`;
+}
+
+/**
+ * A valid document for the operation, which would change state if accepted (deletes base keys,
+ * completes the upload, makes the bucket public, blocks public access, tags the bucket or base/a).
+ */
 function validDoc(op: XmlOp): string {
   if (op === 'delete') return deleteDoc(['base/a', 'base/b']);
   if (op === 'complete') return completeDoc([['1', partEtag]]);
+  if (op === 'acl') return aclDoc(groupGrant('READ'));
+  if (op === 'pab') return pabDoc('true');
+  if (op === 'tagging' || op === 'bucket-tagging') return taggingDoc([['team', 'red']]);
   return createDoc('us-east-1');
 }
 
@@ -183,6 +226,30 @@ function invalidShapes(op: XmlOp): string[] {
       `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>`,
       `<CompleteMultipartUpload><Part><ETag>"${partEtag}"</ETag></Part></CompleteMultipartUpload>`,
       `<CompleteMultipartUpload><Part><PartNumber><X>1</X></PartNumber><ETag>"${partEtag}"</ETag></Part></CompleteMultipartUpload>`,
+    ];
+  }
+  if (op === 'acl') {
+    return [
+      aclDoc(groupGrant('EVERYTHING')),
+      aclDoc(`<Grant><Grantee><URI>${ALL_USERS}</URI></Grantee></Grant>`),
+      aclDoc(`<Grant><Permission>READ</Permission></Grant>`),
+      aclDoc(`<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Group"><URI>http://example.com/not-a-group</URI></Grantee><Permission>READ</Permission></Grant>`),
+      aclDoc(`<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="AmazonCustomerByEmail"><EmailAddress>nobody@example.com</EmailAddress></Grantee><Permission>READ</Permission></Grant>`),
+      aclDoc(`<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser"><ID>no-such-account</ID></Grantee><Permission>READ</Permission></Grant>`),
+      `<NotAnAcl>${groupGrant('READ')}</NotAnAcl>`,
+    ];
+  }
+  if (op === 'pab') return [pabDoc('yes'), pabDoc(''), `<Other ${NS}><BlockPublicAcls>true</BlockPublicAcls></Other>`, pabDoc('<b>true</b>')];
+  if (op === 'tagging' || op === 'bucket-tagging') {
+    return [
+      taggingDoc([['', 'v']]),
+      taggingDoc([['k'.repeat(129), 'v']]),
+      taggingDoc([['k', 'v'.repeat(257)]]),
+      taggingDoc([['same', '1'], ['same', '2']]),
+      taggingDoc([['aws:reserved', 'v']]),
+      taggingDoc(Array.from({ length: op === 'tagging' ? 11 : 51 }, (_, i): [string, string] => [`k${i}`, 'v'])),
+      `<Tagging><TagSet><Tag><Value>v</Value></Tag></TagSet></Tagging>`,
+      `<NotTagging><TagSet/></NotTagging>`,
     ];
   }
   return [
@@ -235,7 +302,7 @@ const xmlCase = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.constantFrom(...XML_OPS).map((op) => {
-      // Larger than each operation's limit (2 MiB, 4 MiB, 64 KiB), with a valid start.
+      // Larger than each operation's limit (2 MiB, 4 MiB, 64 KiB for the rest), with a valid start.
       const limit = op === 'delete' ? 2 * 1024 * KiB : op === 'complete' ? 4 * 1024 * KiB : 64 * KiB;
       const d = validDoc(op);
       const cut = d.lastIndexOf('</');
@@ -257,17 +324,29 @@ async function sendXml(op: XmlOp, body: string): Promise<RawResult> {
   const headers = { 'content-type': 'application/xml', 'content-md5': Buffer.from(md5Hex(body), 'hex').toString('base64') };
   if (op === 'delete') return sendSigned(t, { method: 'POST', path: `/${Bucket}`, query: { delete: '' }, headers, body });
   if (op === 'complete') return sendSigned(t, { method: 'POST', path: `/${Bucket}/${MPU_KEY}`, query: { uploadId }, headers, body });
+  if (op === 'acl') return sendSigned(t, { method: 'PUT', path: `/${Bucket}`, query: { acl: '' }, headers, body });
+  if (op === 'pab') return sendSigned(t, { method: 'PUT', path: `/${Bucket}`, query: { publicAccessBlock: '' }, headers, body });
+  if (op === 'tagging') return sendSigned(t, { method: 'PUT', path: `/${Bucket}/base/a`, query: { tagging: '' }, headers, body });
+  if (op === 'bucket-tagging') return sendSigned(t, { method: 'PUT', path: `/${Bucket}`, query: { tagging: '' }, headers, body });
   return sendSigned(t, { method: 'PUT', path: '/fresh-bucket', headers, body });
 }
 
-test('malformed, invalid and oversized XML (DeleteObjects, CompleteMultipartUpload, CreateBucket) is a 4xx and changes nothing', async () => {
-  // The valid documents are accepted, so the mutations below are what makes the difference.
+test('malformed, invalid and oversized XML (DeleteObjects, CompleteMultipartUpload, CreateBucket, ACL, public access block, tagging) is a 4xx and changes nothing', async () => {
+  // The valid documents are accepted (and change the state the checks compare), so the mutations
+  // below are what makes the difference.
+  for (const op of ['acl', 'pab', 'tagging', 'bucket-tagging'] as const) {
+    const res = await sendXml(op, validDoc(op));
+    const status = res.responses[0]?.status ?? 0;
+    assert.ok(status >= 200 && status < 300, `${op}: the valid document got ${status}`);
+    assert.notDeepEqual(await settings(), baseline.settings, `${op}: the valid document changed nothing`);
+    await restore();
+  }
   await fc.assert(
     fc.asyncProperty(xmlCase, async (c) => {
       const res = await sendXml(c.op, c.body);
       await judged(`${c.op} ${c.note}`, () => assertRefused(res, { note: `${c.op} ${c.note}` }));
     }),
-    { seed: 0x0a11ce, numRuns: 60 },
+    { seed: 0x0a11ce, numRuns: 100 },
   );
 });
 
