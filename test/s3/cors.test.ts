@@ -154,14 +154,15 @@ test('a preflight is answered from the first matching rule', async () => {
 test('preflights that no rule allows, or that lack information, are refused as S3 does', async () => {
   const notAllowed =
     "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.";
-  for (const headers of [
+  const refused: Array<Record<string, string>> = [
     { Origin: 'https://evil.test', 'Access-Control-Request-Method': 'PUT' }, // origin
     { Origin: SITE, 'Access-Control-Request-Method': 'DELETE' }, // method
     { Origin: SITE, 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'authorization' }, // header
     { Origin: 'https://APP.example.com', 'Access-Control-Request-Method': 'PUT' }, // origins are case-sensitive
     // The open rule allows no headers at all.
     { Origin: 'https://anyone.test', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'range' },
-  ]) {
+  ];
+  for (const headers of refused) {
     const res = await options(`${BUCKET}/k`, headers);
     assert.equal(res.status, 403, JSON.stringify(headers));
     const err = await errorOf(res);
