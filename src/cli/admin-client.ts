@@ -38,13 +38,16 @@ export class AdminClient {
 
   async call(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
     const payload = body === undefined ? '' : JSON.stringify(body);
+    // `path` may carry a query (`buckets/b/public?prefix=p`): signed as query parameters.
+    const [pathOnly, search] = path.split('?', 2) as [string, string | undefined];
     const fullPath = `${this.basePath}${path}`;
     const signed = await this.signer.sign({
       method,
       protocol: this.url.protocol,
       hostname: this.url.hostname,
       port: this.url.port ? Number(this.url.port) : undefined,
-      path: fullPath,
+      path: `${this.basePath}${pathOnly}`,
+      query: search === undefined ? undefined : Object.fromEntries(new URLSearchParams(search)),
       headers: {
         host: this.url.host,
         'content-type': 'application/json',

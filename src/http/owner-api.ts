@@ -5,6 +5,7 @@ import { checkKey } from '../s3/names.ts';
 import type { MetaStore } from '../meta/index.ts';
 import { createShare, shareInfo, type ShareSettings } from '../share/links.ts';
 import type { JsonResponse } from './admin-api.ts';
+import { publicSwitch } from './public-switch.ts';
 
 // The owner JSON API under /_oort/api/v1/: what any account manages for itself (the admin API is
 // for administrators). Requests are SigV4-signed with one of the account's own keys.
@@ -13,6 +14,7 @@ import type { JsonResponse } from './admin-api.ts';
 //   GET    shares        -> {shares: [...]}   (the caller's live links)
 //   GET    shares/ID     -> {share}
 //   DELETE shares/ID     -> 204               (revoked at once)
+//   GET|PUT|DELETE buckets/BUCKET/public[?prefix=P]   the public-read switch (public-switch.ts)
 //
 // Errors are {error: {code, message}} with the S3 code and status where one applies.
 
@@ -72,6 +74,7 @@ export async function handleOwnerApi(deps: OwnerApiDeps, req: OwnerApiRequest): 
     const parts = req.path.slice(OWNER_API_PREFIX.length).split('/').map(decodeURIComponent);
     const [collection, id, extra] = parts;
     if (collection === 'shares' && extra === undefined) return await shares(deps, req, req.principal, id);
+    if (collection === 'buckets' && id && extra === 'public' && parts.length === 3) return await publicSwitch(deps, req, req.principal, id);
     return fail(404, 'NotFound', `no such endpoint: ${req.method} ${parts.join('/')}`);
   } catch (err) {
     if (err instanceof ApiError) return fail(err.status, err.code, err.message);

@@ -3,7 +3,16 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { resolve } from 'node:path';
-import { CreateBucketCommand, DeleteObjectCommand, PutObjectAclCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetBucketPolicyCommand,
+  PutObjectAclCommand,
+  PutObjectCommand,
+  PutPublicAccessBlockCommand,
+  DeletePublicAccessBlockCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { expectS3Error } from '../helpers/errors.ts';
 import { adminClient, newAccount } from '../helpers/admin.ts';
@@ -242,4 +251,41 @@ test('a folder link lists (HTML, JSON) and serves what is under its prefix, and 
   const top = (await (await fetch(`${all.url}?format=json`)).json()) as { objects: { key: string }[]; folders: { prefix: string }[] };
   assert.ok(top.objects.some((o) => o.key === 'secret.txt'));
   assert.deepEqual(top.folders.map((f) => f.prefix), ['album/', 'albumx/']);
+});
+
+test('the public-read switch writes the bucket policy; anonymous curl reads under the prefix only', async () => {
+  const path = (prefix: string) => `buckets/photos/public?prefix=${encodeURIComponent(prefix)}`;
+  const anon = async (key: string) => (await curl(`${server.url}/photos/${key}`)).status;
+  assert.equal(await anon('album/fox.txt'), 403);
+
+  const on = await api(alice).call('PUT', path('album/'));
+  assert.equal(on.status, 200, JSON.stringify(on.body));
+  assert.deepEqual(on.body, { bucket: 'photos', prefixes: ['album/'] });
+  const fox = await curl(`${server.url}/photos/album/fox.txt`);
+  assert.equal(fox.status, 200);
+  assert.equal(fox.body, BODY);
+  assert.equal(await anon('album/sub/deep.txt'), 200);
+  assert.equal(await anon('secret.txt'), 403);
+  assert.equal(await anon('albumx/sibling.txt'), 403);
+  assert.equal((await curl(`${server.url}/photos?list-type=2`)).status, 403, 'reading is not listing');
+
+  // One state: the S3 API reads the same policy the switch wrote.
+  const policy = JSON.parse((await s3.send(new GetBucketPolicyCommand({ Bucket: 'photos' }))).Policy!) as { Statement: { Resource: string }[] };
+  assert.deepEqual(policy.Statement.map((st) => st.Resource), ['arn:aws:s3:::photos/album/*']);
+  assert.deepEqual((await api(alice).call('GET', 'buckets/photos/public')).body, { bucket: 'photos', prefixes: ['album/'] });
+
+  assert.equal((await api(bob).call('PUT', path(''))).status, 403);
+  assert.equal((await api(bob).call('GET', 'buckets/photos/public')).status, 403);
+  assert.equal((await api(alice).call('PUT', path('bad*'))).status, 400);
+  assert.equal((await api(alice).call('PUT', 'buckets/no-such-bucket-x/public')).status, 404);
+
+  const off = await api(alice).call('DELETE', path('album/'));
+  assert.deepEqual(off.body, { bucket: 'photos', prefixes: [] });
+  assert.equal(await anon('album/fox.txt'), 403);
+  await expectS3Error(s3.send(new GetBucketPolicyCommand({ Bucket: 'photos' })), 'NoSuchBucketPolicy', 404);
+
+  // BlockPublicPolicy refuses the switch, as it refuses a public PutBucketPolicy.
+  await s3.send(new PutPublicAccessBlockCommand({ Bucket: 'photos', PublicAccessBlockConfiguration: { BlockPublicPolicy: true } }));
+  assert.equal((await api(alice).call('PUT', path(''))).status, 403);
+  await s3.send(new DeletePublicAccessBlockCommand({ Bucket: 'photos' }));
 });
