@@ -69,6 +69,7 @@ const STATUS: Record<string, [number, string]> = {
   UnexpectedContent: [400, 'This request does not support content.'],
   // Browsers: preflights S3 refuses, and form uploads
   AccessForbidden: [403, 'CORSResponse: This CORS request is not allowed.'],
+  MalformedPOSTRequest: [400, 'The body of your POST request is not well-formed multipart/form-data.'],
   MaxPostPreDataLengthExceededError: [400, 'Your POST request fields preceding the upload file were too large.'],
   AccountProblem: [403, 'There is a problem with your account that prevents the operation from completing successfully.'],
 };
