@@ -1,6 +1,6 @@
 import { S3Error } from '../errors.ts';
 import { header, type S3Context, type S3Response } from '../context.ts';
-import { requireBucket } from '../access.ts';
+import { requireBucket, setBucketSetting } from '../access.ts';
 import { readSmallBody } from '../body.ts';
 import { aclFromHeaders, aclFromXml, checkNotBlocked, renderAcl } from '../acl.ts';
 import { requireObject } from './object-get.ts';
@@ -36,9 +36,7 @@ export async function getBucketAcl(ctx: S3Context): Promise<S3Response> {
 export async function putBucketAcl(ctx: S3Context): Promise<S3Response> {
   const bucket = await requireBucket(ctx);
   const acl = await requestedAcl(ctx, bucket.owner, bucket);
-  if (!(await ctx.meta.updateBucketSettings(bucket.name, (s) => ({ ...s, acl })))) {
-    throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket.name });
-  }
+  await setBucketSetting(ctx, bucket, 'acl', acl);
   return { status: 200 };
 }
 

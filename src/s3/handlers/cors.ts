@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.ts';
 import { header, type S3Context, type S3Response } from '../context.ts';
 import type { Bucket } from '../../meta/index.ts';
-import { requireBucket } from '../access.ts';
+import { requireBucket, setBucketSetting } from '../access.ts';
 import { readSmallBody } from '../body.ts';
 import {
   CORS_METHODS,
@@ -35,15 +35,13 @@ export async function putBucketCors(ctx: S3Context): Promise<S3Response> {
     if (!createHash('md5').update(body).digest().equals(expected)) throw new S3Error('BadDigest');
   }
   const rules = parseCorsConfiguration(body.toString('utf8'));
-  if (!(await ctx.meta.updateBucketSettings(bucket.name, (s) => ({ ...s, cors: rules })))) {
-    throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket.name });
-  }
+  await setBucketSetting(ctx, bucket, 'cors', rules);
   return { status: 200 };
 }
 
 export async function deleteBucketCors(ctx: S3Context): Promise<S3Response> {
   const bucket = await requireBucket(ctx);
-  await ctx.meta.updateBucketSettings(bucket.name, ({ cors: _, ...rest }) => rest);
+  await setBucketSetting(ctx, bucket, 'cors', undefined);
   return { status: 204 };
 }
 

@@ -1,6 +1,6 @@
 import { S3Error } from '../errors.ts';
 import type { S3Context, S3Response } from '../context.ts';
-import { requireBucket } from '../access.ts';
+import { requireBucket, setBucketSetting } from '../access.ts';
 import { readSmallBody } from '../body.ts';
 import { doc, el } from '../xml.ts';
 
@@ -25,15 +25,13 @@ export async function putBucketPolicy(ctx: S3Context): Promise<S3Response> {
   const text = body.toString('utf8');
   const compiled = ctx.gate.compilePolicy(text, bucket.name);
   if (compiled.isPublic && bucket.settings.publicAccessBlock?.blockPublicPolicy) throw new S3Error('AccessDenied');
-  if (!(await ctx.meta.updateBucketSettings(bucket.name, (s) => ({ ...s, policy: text })))) {
-    throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket.name });
-  }
+  await setBucketSetting(ctx, bucket, 'policy', text);
   return { status: 204 };
 }
 
 export async function deleteBucketPolicy(ctx: S3Context): Promise<S3Response> {
   const bucket = await requireBucket(ctx);
-  await ctx.meta.updateBucketSettings(bucket.name, ({ policy: _, ...rest }) => rest);
+  await setBucketSetting(ctx, bucket, 'policy', undefined);
   return { status: 204 };
 }
 

@@ -1,6 +1,6 @@
 import { S3Error } from '../errors.ts';
 import type { S3Context, S3Response } from '../context.ts';
-import { requireBucket } from '../access.ts';
+import { requireBucket, setBucketSetting } from '../access.ts';
 import { readSmallBody } from '../body.ts';
 import { doc, el, parseXml } from '../xml.ts';
 import type { PublicAccessBlock } from '../../meta/index.ts';
@@ -36,14 +36,12 @@ export async function putPublicAccessBlock(ctx: S3Context): Promise<S3Response> 
     if (s !== 'true' && s !== 'false') throw new S3Error('MalformedXML');
     pab[field] = s === 'true';
   }
-  if (!(await ctx.meta.updateBucketSettings(bucket.name, (s) => ({ ...s, publicAccessBlock: pab })))) {
-    throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket.name });
-  }
+  await setBucketSetting(ctx, bucket, 'publicAccessBlock', pab);
   return { status: 200 };
 }
 
 export async function deletePublicAccessBlock(ctx: S3Context): Promise<S3Response> {
   const bucket = await requireBucket(ctx);
-  await ctx.meta.updateBucketSettings(bucket.name, ({ publicAccessBlock: _, ...rest }) => rest);
+  await setBucketSetting(ctx, bucket, 'publicAccessBlock', undefined);
   return { status: 204 };
 }

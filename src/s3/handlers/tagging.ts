@@ -1,6 +1,6 @@
 import { S3Error } from '../errors.ts';
 import type { S3Context, S3Response } from '../context.ts';
-import { requireBucket } from '../access.ts';
+import { requireBucket, setBucketSetting } from '../access.ts';
 import { readSmallBody } from '../body.ts';
 import { renderTagging, tagsFromXml } from '../tags.ts';
 import { requireObject } from './object-get.ts';
@@ -50,14 +50,7 @@ export async function getBucketTagging(ctx: S3Context): Promise<S3Response> {
 }
 
 async function setBucketTags(ctx: S3Context, tags: Tag[] | undefined): Promise<void> {
-  const bucket = await requireBucket(ctx);
-  const updated = await ctx.meta.updateBucketSettings(bucket.name, (s) => {
-    const next = { ...s };
-    if (tags && tags.length > 0) next.tags = tags;
-    else delete next.tags;
-    return next;
-  });
-  if (!updated) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket.name });
+  await setBucketSetting(ctx, await requireBucket(ctx), 'tags', tags && tags.length > 0 ? tags : undefined);
 }
 
 /** S3 answers 204 No Content; an empty TagSet removes the bucket's tags. */
