@@ -1,12 +1,14 @@
 import { helpText, parseServerConfig } from './config.ts';
 import { ADMIN_USAGE, runAdmin } from './cli/admin.ts';
 import { SHARE_USAGE, runShare } from './cli/share.ts';
+import { runNode } from './cli/node.ts';
 
 // `oort <command>`: `server` runs the gateway, `admin` manages accounts and keys through it.
 
 const USAGE = `Usage: oort server [options]     run the S3 gateway (oort server --help)
-       oort admin <command>         accounts and access keys (oort admin --help)
-       oort share <command>         share links to objects and folders (oort share --help)`;
+       oort admin <command>         accounts, keys, storage nodes (oort admin --help)
+       oort share <command>         share links to objects and folders (oort share --help)
+       oort node [options]          run a storage node (oort node --help)`;
 
 async function serve(argv: string[]): Promise<number> {
   const config = parseServerConfig(argv, process.env);
@@ -52,6 +54,8 @@ async function main(argv: string[]): Promise<number> {
       return runAdmin(rest, process.env);
     case 'share':
       return runShare(rest, process.env);
+    case 'node':
+      return runNode(rest, process.env);
     case '--help':
     case 'help':
       console.log(`${USAGE}\n\n${ADMIN_USAGE}\n\n${SHARE_USAGE}`);

@@ -36,6 +36,16 @@ export interface ServerConfig {
   shareMaxExpiryMs: number;
   rootAccessKey: string | undefined;
   rootSecretKey: string | undefined;
+  /** Storage nodes: the cluster secret's file (unset: local directories only). */
+  clusterSecretFile: string | undefined;
+  /** PEM certificate(s) to trust for https:// storage nodes. */
+  nodeCa: string | undefined;
+  heartbeatMs: number;
+  nodeOfflineMs: number;
+  /** An unreachable node is declared lost after this (ms). */
+  nodeGraceMs: number;
+  /** One audit challenge per failure domain this often (ms); 0 = off. */
+  auditIntervalMs: number;
 }
 
 interface Setting {
@@ -67,6 +77,12 @@ export const SETTINGS: Setting[] = [
   { flag: 'share-default-expiry', env: 'OORT_SHARE_DEFAULT_EXPIRY', default: '12h', help: 'lifetime of a share link when its creator names none' },
   { flag: 'share-max-expiry', env: 'OORT_SHARE_MAX_EXPIRY', default: '7d', help: 'longest lifetime a share link may have' },
   { flag: 'access-log', env: 'OORT_ACCESS_LOG', default: '-', help: "access log: '-' (stdout), a file path, or 'off'" },
+  { flag: 'cluster-secret-file', env: 'OORT_CLUSTER_SECRET_FILE', default: undefined, help: 'secret shared with storage nodes; enables them (then local directories only with --drives)' },
+  { flag: 'node-ca', env: 'OORT_NODE_CA', default: undefined, help: 'PEM certificate(s) to trust for https:// storage nodes' },
+  { flag: 'heartbeat', env: 'OORT_HEARTBEAT', default: '10s', help: 'storage node heartbeat interval (3 missed: suspect)' },
+  { flag: 'node-offline-after', env: 'OORT_NODE_OFFLINE_AFTER', default: '5m', help: 'an unreachable node is offline after this (segments at k+1 repaired)' },
+  { flag: 'node-grace', env: 'OORT_NODE_GRACE', default: '15m', help: 'an unreachable node is declared lost after this (its pieces repaired)' },
+  { flag: 'audit-interval', env: 'OORT_AUDIT_INTERVAL', default: '1m', help: 'one storage-proof challenge per node and data directory this often (0 = off)' },
 ];
 
 export function helpText(): string {
@@ -128,6 +144,12 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv): Serve
     shareMaxExpiryMs: parseDuration(get('share-max-expiry')!),
     rootAccessKey: env.OORT_ROOT_ACCESS_KEY || undefined,
     rootSecretKey: env.OORT_ROOT_SECRET_KEY || undefined,
+    clusterSecretFile: get('cluster-secret-file'),
+    nodeCa: get('node-ca'),
+    heartbeatMs: parseDuration(get('heartbeat')!),
+    nodeOfflineMs: parseDuration(get('node-offline-after')!),
+    nodeGraceMs: parseDuration(get('node-grace')!),
+    auditIntervalMs: get('audit-interval')!.trim() === '0' ? 0 : parseDuration(get('audit-interval')!),
   };
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) throw new Error('--tls-cert and --tls-key go together');
   if (config.shareDefaultExpiryMs < 1000 || config.shareDefaultExpiryMs > config.shareMaxExpiryMs) {
@@ -141,11 +163,11 @@ export function usesTls(c: ServerConfig): boolean {
   return c.tlsSelfSigned || c.tlsCert !== undefined;
 }
 
-const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** `90s`, `30m`, `12h`, `7d` to milliseconds. */
+/** `90s`, `30m`, `12h`, `7d` (or `250ms`) to milliseconds. */
 export function parseDuration(value: string): number {
-  const m = /^(\d+)([smhd])$/.exec(value.trim());
+  const m = /^(\d+)(ms|[smhd])$/.exec(value.trim());
   if (!m) throw new Error(`invalid duration: ${value} (use e.g. 7d, 12h, 30m, 90s)`);
   return Number(m[1]) * UNITS[m[2]!]!;
 }

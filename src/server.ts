@@ -20,6 +20,10 @@ import { onClientError } from './http/client-error.ts';
 import { usesTls, type ServerConfig } from './config.ts';
 import { expireUploads } from './maintenance/upload-expiry.ts';
 import { collectGarbage } from './maintenance/garbage-collect.ts';
+import { deriveClusterKey, readClusterSecret } from './node/auth.ts';
+import { extendAdmin } from './http/admin-api.ts';
+import { nodeAdminRoute } from './http/admin-nodes.ts';
+import { readFile } from 'node:fs/promises';
 
 export interface RunningServer {
   /** The S3 endpoint (https:// when TLS is on). */
@@ -61,12 +65,20 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const meta = await SqliteMetaStore.open(join(config.dataDir, 'meta.sqlite'));
   const { keys } = await loadKeyRing(config.dataDir);
+  // With a cluster secret the engine uses storage nodes (and local directories only when --drives names them).
+  const nodes = config.clusterSecretFile
+    ? { key: deriveClusterKey(await readClusterSecret(config.clusterSecretFile)), ca: config.nodeCa ? await readFile(config.nodeCa) : undefined }
+    : undefined;
   const engine = await ShardEngine.open({
-    drives: config.drives.length > 0 ? config.drives : [join(config.dataDir, 'data')],
+    drives: config.drives.length > 0 ? config.drives : nodes ? [] : [join(config.dataDir, 'data')],
     segments: meta.segmentStore(),
     keys,
     scrubPeriodMs: config.scrubPeriodMs,
+    nodes,
+    cluster: { heartbeatMs: config.heartbeatMs, offlineAfterMs: config.nodeOfflineMs, lostAfterMs: config.nodeGraceMs },
+    audit: { intervalMs: config.auditIntervalMs },
   });
+  extendAdmin(meta, (method, parts, readJson, body) => nodeAdminRoute(engine, method, parts, readJson, body));
   const box = new SecretBox(keys);
   const identity = new Identity(meta, box);
   const accounts = new Accounts(meta, box, identity);

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { AdminClient } from './admin-client.ts';
 import { MAINTENANCE_USAGE, runMaintenance } from './maintenance.ts';
+import { NODE_ADMIN_USAGE, runNodeAdmin } from './admin-nodes.ts';
 
 // `oort admin account|key ...`: account and access-key management through the admin API.
 
@@ -23,6 +24,8 @@ Connection (flag, environment variable):
   --secret-key S     OORT_SECRET_KEY    its secret (or AWS_SECRET_ACCESS_KEY)
   --region R         OORT_REGION        default us-east-1
   --ca FILE          OORT_CA            trust this PEM certificate (e.g. <data-dir>/tls/cert.pem)
+
+${NODE_ADMIN_USAGE}
 
 ${MAINTENANCE_USAGE}`;
 
@@ -83,6 +86,10 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv): Promise<
       name: { type: 'string' },
       email: { type: 'string' },
       admin: { type: 'boolean' },
+      zone: { type: 'string' },
+      capacity: { type: 'string' },
+      'no-wait': { type: 'boolean' },
+      json: { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -90,7 +97,6 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv): Promise<
     console.log(ADMIN_USAGE);
     return values.help ? 0 : 1;
   }
-  const r = route(positionals, values);
   const accessKeyId = values['access-key'] ?? env.OORT_ACCESS_KEY ?? env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = values['secret-key'] ?? env.OORT_SECRET_KEY ?? env.AWS_SECRET_ACCESS_KEY;
   if (!accessKeyId || !secretAccessKey) throw new Error('an administrator key is needed: --access-key/--secret-key or OORT_ACCESS_KEY/OORT_SECRET_KEY');
@@ -101,6 +107,9 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv): Promise<
     region: values.region ?? env.OORT_REGION ?? 'us-east-1',
     caFile: values.ca ?? env.OORT_CA,
   });
+  const handled = await runNodeAdmin(client, positionals, values);
+  if (handled !== undefined) return handled;
+  const r = route(positionals, values);
   const res = await client.call(r.method, r.path, r.body);
   if (res.body !== undefined) console.log(typeof res.body === 'string' ? res.body : JSON.stringify(res.body, null, 2));
   return res.status >= 200 && res.status < 300 ? 0 : 1;

@@ -39,3 +39,15 @@ export interface ObjectEngine {
   sweep(keep: ReadonlySet<string>, olderThan: Date): Promise<number>;
   close(): Promise<void>;
 }
+
+/**
+ * A write could not reach enough durable pieces (too few failure domains answer, have room, or
+ * take pieces): a temporary condition of the storage, not of the request. The S3 layer answers
+ * 503 ServiceUnavailable with Retry-After.
+ */
+export class StorageUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StorageUnavailableError';
+  }
+}

@@ -16,6 +16,14 @@ export interface JsonResponse {
   body: unknown;
 }
 
+/** Extra admin routes of one server (keyed by its MetaStore): storage nodes and repair (admin-nodes.ts). */
+export type AdminExtension = (method: string, parts: string[], readJson: (body: Readable) => Promise<Record<string, unknown>>, body: Readable) => Promise<JsonResponse | undefined>;
+const extensions = new WeakMap<MetaStore, AdminExtension>();
+
+export function extendAdmin(meta: MetaStore, extension: AdminExtension): void {
+  extensions.set(meta, extension);
+}
+
 export interface AdminDeps {
   accounts: Accounts;
   meta: MetaStore;
@@ -76,6 +84,8 @@ async function adminRoute(deps: AdminDeps, method: string, parts: string[], body
   const { accounts, meta } = deps;
   const [collection, id, action] = parts;
   const route = `${method} ${collection ?? ''}${id !== undefined ? '/:id' : ''}${action !== undefined ? `/${action}` : ''}`;
+  const extended = await extensions.get(meta)?.(method, parts, readJson, body);
+  if (extended) return extended;
   switch (route) {
     case 'GET accounts':
       return { status: 200, body: { accounts: (await meta.listAccounts()).map(accountInfo) } };

@@ -1,4 +1,5 @@
 import { NoSuchBucketError } from '../meta/errors.ts';
+import { StorageUnavailableError } from '../engine/index.ts';
 
 // One error type for every S3 failure: thrown from anywhere (auth, handlers, streams),
 // rendered as S3 XML in one place (http/respond.ts).
@@ -105,5 +106,6 @@ export function toS3Error(e: unknown): S3Error {
   if (e instanceof NoSuchBucketError) return new S3Error('NoSuchBucket', undefined, { BucketName: e.bucket });
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOSPC' || code === 'EDQUOT') return new S3Error('ServiceUnavailable', 'The storage is full.');
+  if (e instanceof StorageUnavailableError) return new S3Error('ServiceUnavailable', 'Not enough storage is reachable to store the data durably; try again later.', {}, { 'Retry-After': '5' });
   return new S3Error('InternalError');
 }

@@ -20,6 +20,30 @@ export interface EngineContext {
   /** Queues repair jobs and wakes the repairer. */
   queueRepair(jobs: Array<{ streamId: string; segment: number; priority: number; reason: string }>): void;
   log(message: string): void;
+  /** Read latencies per domain, for hedged reads. */
+  latency: LatencyTracker;
+  /** A read not answered within max(this, the domain's p95) is hedged (ms). */
+  hedgeMinMs: number;
+}
+
+/** The last 64 read latencies of each domain, and their 95th percentile. */
+export class LatencyTracker {
+  private readonly samples = new Map<string, { ring: number[]; next: number }>();
+
+  record(domainId: string, ms: number): void {
+    let s = this.samples.get(domainId);
+    if (!s) this.samples.set(domainId, (s = { ring: [], next: 0 }));
+    if (s.ring.length < 64) s.ring.push(ms);
+    else s.ring[s.next] = ms;
+    s.next = (s.next + 1) % 64;
+  }
+
+  p95(domainId: string): number {
+    const s = this.samples.get(domainId);
+    if (!s || s.ring.length < 8) return 0;
+    const sorted = [...s.ring].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length * 0.95)]!;
+  }
 }
 
 const codecs = new Map<string, ReedSolomon>();

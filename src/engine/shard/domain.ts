@@ -4,7 +4,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HEADER_SIZE } from './piece-file.ts';
+import { hash } from 'node:crypto';
+import { decodeHeader, decodeTrailer, HEADER_SIZE, merkleProof, trailerSize } from './piece-file.ts';
 
 export interface PieceInfo {
   name: string;
@@ -24,7 +25,6 @@ export interface PieceWriter {
 
 /** An open piece for positional reads. */
 export interface PieceHandle {
-  readonly size: number;
   /** Exactly `length` bytes at `offset`; throws if the file is shorter. */
   read(offset: number, length: number): Promise<Buffer>;
   close(): Promise<void>;
@@ -37,11 +37,25 @@ export class PieceMissingError extends Error {
   }
 }
 
+/** A storage proof: one block of a piece and the Merkle path from its hash to the piece's root. */
+export interface AuditAnswer {
+  block: Buffer;
+  proof: Buffer[];
+}
+
+/** A piece re-hashed against its own trailer. */
+export interface VerifyResult {
+  ok: boolean;
+  blocks: number;
+  badBlocks: number[];
+}
+
 export interface FailureDomain {
   /** Stable id, recorded with every piece in the metadata database. */
   readonly id: string;
-  /** Where it is: a directory path, or later a node address. */
+  /** Where it is: a directory path, or a node's URL. */
   readonly address: string;
+  readonly kind: 'dir' | 'node';
   create(name: string): Promise<PieceWriter>;
   /** Opens a piece (a trashed one too, until it is deleted). */
   open(name: string): Promise<PieceHandle>;
@@ -57,6 +71,55 @@ export interface FailureDomain {
   /** True while the domain answers and is still the same one (its identity marker intact). */
   healthy(): Promise<boolean>;
   space(): Promise<{ free: number; total: number }>;
+  /** Block `leaf` of a piece with its Merkle path (answers an audit challenge). */
+  audit(name: string, leaf: number): Promise<AuditAnswer>;
+  /** Re-hashes every block of a piece against its trailer. */
+  verify(name: string): Promise<VerifyResult>;
+}
+
+/** Where a piece file's blocks and trailer lie, from its header. */
+async function pieceLayout(h: PieceHandle): Promise<{ hashes: Buffer[]; blockAt(i: number): { offset: number; length: number } }> {
+  const header = decodeHeader(await h.read(0, HEADER_SIZE));
+  const hashes = decodeTrailer(await h.read(HEADER_SIZE + header.pieceDataSize, trailerSize(header.stripeCount)), header.stripeCount);
+  return {
+    hashes,
+    blockAt: (i) => ({ offset: HEADER_SIZE + i * header.blockSize, length: i === header.stripeCount - 1 ? header.tailBlockSize : header.blockSize }),
+  };
+}
+
+/** audit() of a domain that can open pieces locally. */
+export async function auditLocal(domain: FailureDomain, name: string, leaf: number): Promise<AuditAnswer> {
+  const h = await domain.open(name);
+  try {
+    const layout = await pieceLayout(h);
+    if (!Number.isInteger(leaf) || leaf < 0 || leaf >= layout.hashes.length) throw new RangeError(`block ${leaf} out of range`);
+    const { offset, length } = layout.blockAt(leaf);
+    return { block: await h.read(offset, length), proof: merkleProof(layout.hashes, leaf) };
+  } finally {
+    await h.close().catch(() => {});
+  }
+}
+
+/** verify() of a domain that can open pieces locally. */
+export async function verifyLocal(domain: FailureDomain, name: string): Promise<VerifyResult> {
+  const h = await domain.open(name);
+  try {
+    let layout;
+    try {
+      layout = await pieceLayout(h);
+    } catch {
+      return { ok: false, blocks: 0, badBlocks: [] };
+    }
+    const bad: number[] = [];
+    for (let i = 0; i < layout.hashes.length; i++) {
+      const { offset, length } = layout.blockAt(i);
+      const block = await h.read(offset, length).catch(() => undefined);
+      if (!block || !hash('sha256', block, 'buffer').equals(layout.hashes[i]!)) bad.push(i);
+    }
+    return { ok: bad.length === 0, blocks: layout.hashes.length, badBlocks: bad };
+  } finally {
+    await h.close().catch(() => {});
+  }
 }
 
 const MARKER = 'oort-domain.json';
@@ -92,6 +155,7 @@ export async function readDomainId(dir: string): Promise<string | undefined> {
 export class DirectoryDomain implements FailureDomain {
   readonly id: string;
   readonly address: string;
+  readonly kind = 'dir' as const;
   private readonly madeDirs = new Set<string>();
 
   private constructor(id: string, dir: string) {
@@ -205,9 +269,7 @@ export class DirectoryDomain implements FailureDomain {
       }
     }
     if (!fh) throw new PieceMissingError(this.id, name);
-    const size = (await fh.stat()).size;
     return {
-      size,
       async read(offset, length) {
         const buf = Buffer.allocUnsafe(length);
         let done = 0;
@@ -286,5 +348,13 @@ export class DirectoryDomain implements FailureDomain {
   async space(): Promise<{ free: number; total: number }> {
     const s = await statfs(this.address);
     return { free: s.bavail * s.bsize, total: s.blocks * s.bsize };
+  }
+
+  audit(name: string, leaf: number): Promise<AuditAnswer> {
+    return auditLocal(this, name, leaf);
+  }
+
+  verify(name: string): Promise<VerifyResult> {
+    return verifyLocal(this, name);
   }
 }

@@ -4,10 +4,13 @@
 
 import { Readable } from 'node:stream';
 import type { ObjectEngine, WriteOptions, WriteResult } from '../types.ts';
-import type { EngineContext } from './context.ts';
+import { LatencyTracker, type EngineContext } from './context.ts';
 import { DirectoryDomain, readDomainId } from './domain.ts';
 import { isInline, openInline } from './inline.ts';
-import { DEFAULT_BLOCK_SIZE, archiveProfileFor, profileFor, type Profile } from './layout.ts';
+import { DEFAULT_BLOCK_SIZE, archiveProfileFor, nodeProfileFor, profileFor, type Profile } from './layout.ts';
+import { fetchNodeInfo, RemoteDomain, type NodeClientOptions } from './remote-domain.ts';
+import { DEFAULT_CLUSTER, NodeMonitor, type ClusterOptions } from './cluster.ts';
+import { auditScore, Auditor, DEFAULT_AUDIT, type AuditOptions } from './audit.ts';
 import type { KeyRing } from '../../security/master-key.ts';
 import { pieceName } from './piece-file.ts';
 import { DomainSet } from './placement.ts';
@@ -23,9 +26,48 @@ export const DEFAULT_INLINE_THRESHOLD = 4096;
 export const DEFAULT_SCRUB_PERIOD_MS = 30 * 24 * 3600 * 1000;
 export const DEFAULT_DELETE_GRACE_MS = 15 * 60 * 1000;
 
+/** One storage node as `node list` shows it. */
+export interface NodeStatus {
+  id: string;
+  kind: 'dir' | 'node';
+  address: string;
+  zone: string | undefined;
+  /** Lifecycle state (online, draining, quarantined, lost) or, when unreachable, suspect/offline. */
+  state: string;
+  capacityBytes: number | undefined;
+  freeBytes: number | undefined;
+  usedBytes: number | undefined;
+  /** Pieces recorded there (state ok) and their bytes. */
+  pieces: number;
+  pieceBytes: number;
+  lastSeenAt: string | undefined;
+  auditScore: number;
+  audits: number;
+  auditsFailed: number;
+  /** Queued repair jobs of segments with a piece there. */
+  repairBacklog: number;
+  warning: string | undefined;
+}
+
+export class NodeAdminError extends Error {
+  readonly code: 'NotFound' | 'Conflict' | 'Invalid' | 'Unavailable';
+  constructor(code: NodeAdminError['code'], message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
 export interface ShardEngineOptions {
-  /** Data directories: one failure domain each. */
+  /** Data directories: one failure domain each (may be empty when storage nodes are used). */
   drives: string[];
+  /** Storage nodes: how to reach them (the cluster key, trusted CA, time limits). Unset: directories only. */
+  nodes?: NodeClientOptions;
+  cluster?: Partial<ClusterOptions>;
+  audit?: Partial<AuditOptions>;
+  /** A shard read not answered within max(this, its domain's p95 latency) is hedged with a parity read (ms, default 50). */
+  hedgeMinMs?: number;
+  /** Domains with less free space than this get no new pieces (default 256 MiB). */
+  placementReserveBytes?: number;
   segments: SegmentStore;
   keys: KeyRing;
   /** Overrides the profile chosen from the directory count. */
@@ -62,6 +104,9 @@ export class ShardEngine implements ObjectEngine {
   private scrubbing: Promise<void> | undefined;
   private readonly scrubAbort = new AbortController();
   private closed = false;
+  readonly monitor: NodeMonitor;
+  readonly auditor: Auditor;
+  private readonly auditOptions: AuditOptions;
 
   private constructor(options: ShardEngineOptions, domains: DomainSet) {
     this.options = options;
@@ -71,8 +116,8 @@ export class ShardEngine implements ObjectEngine {
       segments: options.segments,
       keys: options.keys,
       domains,
-      profile: options.profile ?? profileFor(options.drives.length),
-      archiveProfile: options.archiveProfile ?? options.profile ?? archiveProfileFor(options.drives.length),
+      profile: options.profile ?? profileFor(Math.max(1, options.drives.length)),
+      archiveProfile: options.archiveProfile ?? options.profile ?? archiveProfileFor(Math.max(1, options.drives.length)),
       blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
       inlineThreshold: options.inlineThreshold ?? DEFAULT_INLINE_THRESHOLD,
       queueRepair: (jobs) => {
@@ -80,19 +125,31 @@ export class ShardEngine implements ObjectEngine {
         done.then(() => this.repairer.wake()).catch((err: unknown) => log(`could not queue repairs: ${String(err)}`));
       },
       log,
+      latency: new LatencyTracker(),
+      hedgeMinMs: options.hedgeMinMs ?? 50,
     };
     this.ctx = ctx;
+    domains.reserveBytes = options.placementReserveBytes ?? 256 * 1024 * 1024;
     this.repairer = new Repairer(ctx, { ...DEFAULT_REPAIR, ...options.repair });
+    this.monitor = new NodeMonitor(ctx, { ...DEFAULT_CLUSTER, ...options.cluster }, { markLost: (id, why) => this.markLost(id, why).then(() => {}) });
+    this.auditOptions = { ...DEFAULT_AUDIT, ...options.audit };
+    this.auditor = new Auditor(ctx, this.auditOptions, { quarantine: (id, score) => this.quarantine(id, score) });
   }
 
   static async open(options: ShardEngineOptions): Promise<ShardEngine> {
-    if (options.drives.length === 0) throw new Error('no data directory given');
+    if (options.drives.length === 0 && !options.nodes) throw new Error('no data directory given');
     const paths = options.drives.map((d) => resolve(d));
     if (new Set(paths).size !== paths.length) throw new Error('a data directory is listed twice');
     const engine = new ShardEngine(options, new DomainSet());
     const { k, m } = engine.ctx.profile;
-    if (k + m > paths.length) throw new Error(`profile ${k}+${m} needs ${k + m} data directories, ${paths.length} given`);
+    if (!options.nodes && k + m > paths.length) throw new Error(`profile ${k}+${m} needs ${k + m} data directories, ${paths.length} given`);
     await engine.attachDomains();
+    if (options.nodes) {
+      await engine.attachNodes();
+      await engine.monitor.tick();
+    }
+    await engine.refreshSpace();
+    engine.refreshProfile();
     if (m === 0) {
       engine.ctx.log(
         `warning: ${paths.length} data director${paths.length === 1 ? 'y' : 'ies'} gives profile ${k}+0: rot is detected but nothing protects against a lost disk`,
@@ -100,9 +157,22 @@ export class ShardEngine implements ObjectEngine {
     }
     if (options.background !== false) {
       engine.repairer.start();
-      const check = setInterval(() => void engine.checkDomains().catch((err: unknown) => engine.ctx.log(`domain check failed: ${String(err)}`)), options.checkIntervalMs ?? 5000);
+      const check = setInterval(
+        () => void engine.checkDomains().then(() => engine.refreshSpace()).catch((err: unknown) => engine.ctx.log(`domain check failed: ${String(err)}`)),
+        options.checkIntervalMs ?? 5000,
+      );
       check.unref();
       engine.timers.push(check);
+      if (options.nodes) {
+        const beat = setInterval(() => void engine.monitor.tick(), engine.options.cluster?.heartbeatMs ?? DEFAULT_CLUSTER.heartbeatMs);
+        beat.unref();
+        engine.timers.push(beat);
+      }
+      if (engine.auditOptions.intervalMs > 0) {
+        const audit = setInterval(() => void engine.auditor.tick(), engine.auditOptions.intervalMs);
+        audit.unref();
+        engine.timers.push(audit);
+      }
       const purge = setInterval(() => void engine.purgeDeleted().catch((err: unknown) => engine.ctx.log(`purge failed: ${String(err)}`)), 30_000);
       purge.unref();
       engine.timers.push(purge);
@@ -138,10 +208,50 @@ export class ShardEngine implements ObjectEngine {
     }
   }
 
+  /** Storage nodes recorded in the database (not lost) become failure domains. */
+  private async attachNodes(): Promise<void> {
+    const records = await this.ctx.segments.listDomains();
+    this.monitor.seed(records);
+    for (const r of records) {
+      if (r.kind !== 'node' || r.state === 'lost') continue;
+      const lifecycle = r.state === 'draining' || r.state === 'quarantined' ? r.state : 'online';
+      const domain = new RemoteDomain(r.id, r.address, this.options.nodes!);
+      domain.capacityOverride = r.capacityBytes;
+      this.ctx.domains.add(domain, true, lifecycle, r.zone);
+      if (r.freeBytes !== undefined) this.ctx.domains.setFree(r.id, r.freeBytes);
+    }
+  }
+
+  /** Free space of the local directories (placement weight and the reserve). */
+  private async refreshSpace(): Promise<void> {
+    for (const d of this.ctx.domains.all()) {
+      if (d.kind !== 'dir') continue;
+      const s = await d.space().catch(() => undefined);
+      if (s) this.ctx.domains.setFree(d.id, s.free);
+    }
+  }
+
+  /**
+   * The profile of new segments follows the number of failure domains that stay (not lost,
+   * draining or quarantined): directories by profileFor, storage nodes by nodeProfileFor.
+   */
+  refreshProfile(): void {
+    if (this.options.profile) return;
+    const staying = this.ctx.domains.all().filter((d) => !this.ctx.domains.leaving(d.id));
+    const count = Math.max(1, staying.length);
+    const nodes = staying.some((d) => d.kind === 'node');
+    this.ctx.profile = nodes ? nodeProfileFor(count) : profileFor(count);
+    this.ctx.archiveProfile = this.options.archiveProfile ?? archiveProfileFor(count, this.ctx.profile);
+  }
+
   /** A domain's pieces are gone for good: record it and queue every segment that had one there. */
-  private async markLost(domainId: string): Promise<number> {
+  private async markLost(domainId: string, why?: string): Promise<number> {
+    if (why) this.ctx.log(why);
     await this.ctx.segments.setDomainState(domainId, 'lost');
+    const gone = this.ctx.domains.get(domainId);
     this.ctx.domains.remove(domainId);
+    if (gone instanceof RemoteDomain) gone.destroy();
+    this.refreshProfile();
     const refs = await this.ctx.segments.piecesOnDomain(domainId);
     const segments = new Map<string, { streamId: string; segment: number; priority: number; reason: string }>();
     for (const r of refs) segments.set(`${r.streamId}/${r.segment}`, { streamId: r.streamId, segment: r.segment, priority: 0, reason: `lost ${domainId}` });
@@ -347,6 +457,138 @@ export class ShardEngine implements ObjectEngine {
     return status;
   }
 
+  /** Adds a storage node (its id is what it answers); it takes pieces from now on. */
+  async addNode(url: string, options: { zone?: string; capacityBytes?: number } = {}): Promise<NodeStatus> {
+    if (!this.options.nodes) throw new NodeAdminError('Invalid', 'this gateway has no cluster secret (--cluster-secret-file): it cannot use storage nodes');
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new NodeAdminError('Invalid', `not a URL: ${url}`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new NodeAdminError('Invalid', 'a node URL is http:// or https://');
+    const address = parsed.origin;
+    let info;
+    try {
+      info = await fetchNodeInfo(address, this.options.nodes);
+    } catch (err) {
+      throw new NodeAdminError('Unavailable', `cannot reach the node at ${address}: ${(err as Error).message}`);
+    }
+    const known = (await this.ctx.segments.listDomains()).find((d) => d.id === info.id);
+    if (known && known.state !== 'lost') throw new NodeAdminError('Conflict', `node ${info.id} is already a member (${known.address})`);
+    if (known) throw new NodeAdminError('Conflict', `node ${info.id} was declared lost; wipe its data directory to add it as a new node`);
+    const record: DomainRecord = { id: info.id, kind: 'node', address, state: 'online', createdAt: new Date(), zone: options.zone, capacityBytes: options.capacityBytes };
+    await this.ctx.segments.putDomain(record);
+    await this.ctx.segments.setDomainSeen(info.id, { freeBytes: info.free, usedBytes: info.used, at: new Date() });
+    const domain = new RemoteDomain(info.id, address, this.options.nodes);
+    domain.capacityOverride = options.capacityBytes;
+    this.ctx.domains.add(domain, true, 'online', options.zone);
+    this.ctx.domains.setFree(info.id, domain.available(info));
+    this.refreshProfile();
+    this.ctx.log(`storage node ${info.id} added (${address}); new segments use ${this.ctx.profile.k}+${this.ctx.profile.m}`);
+    // Repairs that waited for a place to put pieces can go now.
+    this.repairer.kick();
+    return (await this.nodeStatus(info.id))!;
+  }
+
+  /** Every failure domain (nodes and directories), with usage, health and audit score. */
+  async listNodes(): Promise<NodeStatus[]> {
+    const [records, counts, backlog] = await Promise.all([
+      this.ctx.segments.listDomains(),
+      this.ctx.segments.pieceCounts(),
+      this.ctx.segments.repairBacklogByDomain(),
+    ]);
+    const announced = new Map<string, number>();
+    for (const d of this.ctx.domains.all()) {
+      if (d instanceof RemoteDomain && d.lastInfo) announced.set(d.id, d.lastInfo.capacity);
+      else if (d.kind === 'dir') {
+        const s = await d.space().catch(() => undefined);
+        if (s) announced.set(d.id, s.total);
+      }
+    }
+    return records.map((r) => {
+      const score = auditScore(r, this.auditOptions.priorAlpha);
+      const lifecycle = r.state;
+      let state: string = lifecycle;
+      if (r.kind === 'node' && this.ctx.domains.get(r.id) && lifecycle !== 'lost') {
+        const health = this.monitor.health(r.id);
+        if (health !== 'online') state = lifecycle === 'online' || lifecycle === 'suspect' || lifecycle === 'offline' ? health : `${lifecycle} (${health})`;
+        else if (lifecycle === 'suspect' || lifecycle === 'offline') state = 'online';
+      }
+      const c = counts.get(r.id);
+      return {
+        id: r.id,
+        kind: r.kind,
+        address: r.address,
+        zone: r.zone,
+        state,
+        capacityBytes: r.capacityBytes ?? announced.get(r.id),
+        freeBytes: r.freeBytes,
+        usedBytes: r.usedBytes,
+        pieces: c?.pieces ?? 0,
+        pieceBytes: c?.bytes ?? 0,
+        lastSeenAt: (this.monitor.lastSeenAt(r.id) ?? r.lastSeenAt)?.toISOString(),
+        auditScore: Number(score.toFixed(6)),
+        audits: r.auditsTotal ?? 0,
+        auditsFailed: r.auditsFailed ?? 0,
+        repairBacklog: backlog.get(r.id) ?? 0,
+        warning:
+          lifecycle === 'quarantined'
+            ? 'quarantined: failed audits; its pieces are being moved'
+            : score < this.auditOptions.warnBelow && lifecycle !== 'lost'
+              ? `audit score ${score.toFixed(4)} is near the quarantine level ${this.auditOptions.quarantineBelow}`
+              : undefined,
+      };
+    });
+  }
+
+  async nodeStatus(id: string): Promise<NodeStatus | undefined> {
+    return (await this.listNodes()).find((n) => n.id === id);
+  }
+
+  private async requireMember(id: string): Promise<DomainRecord> {
+    const r = (await this.ctx.segments.listDomains()).find((d) => d.id === id);
+    if (!r) throw new NodeAdminError('NotFound', `no storage node or directory ${id}`);
+    return r;
+  }
+
+  /** Moves every piece off a node (it takes no new ones); `node list` shows the pieces left. */
+  async drainNode(id: string): Promise<NodeStatus> {
+    const r = await this.requireMember(id);
+    if (r.state === 'lost') throw new NodeAdminError('Conflict', `${id} is lost: its pieces are being repaired already`);
+    if (r.kind !== 'node') throw new NodeAdminError('Invalid', `${id} is a data directory: use drive replace`);
+    await this.ctx.segments.setDomainState(id, 'draining');
+    this.ctx.domains.setState(id, 'draining');
+    this.refreshProfile();
+    await this.queueAll(id, 'drain', 1);
+    return (await this.nodeStatus(id))!;
+  }
+
+  /** Declares a node lost now (its pieces are rebuilt elsewhere); it is never used again. */
+  async removeNode(id: string): Promise<NodeStatus> {
+    const r = await this.requireMember(id);
+    if (r.kind !== 'node') throw new NodeAdminError('Invalid', `${id} is a data directory: use drive replace`);
+    if (r.state !== 'lost') await this.markLost(id, `storage node ${id} (${r.address}) removed by the administrator: declared lost`);
+    return (await this.nodeStatus(id))!;
+  }
+
+  private async quarantine(id: string, score: number): Promise<void> {
+    await this.ctx.segments.setDomainState(id, 'quarantined');
+    this.ctx.domains.setState(id, 'quarantined');
+    this.refreshProfile();
+    const n = await this.queueAll(id, 'quarantine', 0);
+    this.ctx.log(`WARNING: storage node ${this.ctx.domains.get(id)?.address ?? id} quarantined (audit score ${score.toFixed(4)}): no new pieces; ${n} segment(s) queued to move away`);
+  }
+
+  private async queueAll(id: string, reason: string, priority: number): Promise<number> {
+    const refs = await this.ctx.segments.piecesOnDomain(id);
+    const jobs = new Map<string, { streamId: string; segment: number; priority: number; reason: string }>();
+    for (const r of refs) jobs.set(`${r.streamId}/${r.segment}`, { streamId: r.streamId, segment: r.segment, priority, reason });
+    await this.ctx.segments.enqueueRepairs([...jobs.values()]);
+    this.repairer.kick();
+    return jobs.size;
+  }
+
   /** The data directories in use now (after any replacement). */
   dataDirectories(): string[] {
     return [...this.drives];
@@ -362,6 +604,8 @@ export class ShardEngine implements ObjectEngine {
     await this.scrubbing?.catch(() => {});
     // Nothing reads any more: deleted streams need no grace.
     await this.purgeDeleted(new Date(Date.now() + 1)).catch((err: unknown) => this.ctx.log(`purge failed: ${String(err)}`));
+    await this.monitor.tick().catch(() => {});
+    for (const d of this.ctx.domains.all()) if (d instanceof RemoteDomain) d.destroy();
   }
 }
 

@@ -42,11 +42,23 @@ export function profileFor(domains: number): Profile {
 }
 
 /**
+ * The default k+m for N storage nodes (design/engine.md 8.2): 3 -> 2+1, 4 -> 2+2, 5 -> 3+2,
+ * 6-13 -> 4+2, 14+ -> 10+4 (fewer than 3 as for directories).
+ */
+export function nodeProfileFor(nodes: number): Profile {
+  if (nodes < 3) return profileFor(Math.max(1, nodes));
+  if (nodes === 3) return { k: 2, m: 1 };
+  if (nodes === 4) return { k: 2, m: 2 };
+  if (nodes === 5) return { k: 3, m: 2 };
+  if (nodes <= 13) return { k: 4, m: 2 };
+  return { k: 10, m: 4 };
+}
+
+/**
  * ARCHIVE: a wider, cheaper code on the same directories: about half the parity of STANDARD
  * (never none where STANDARD has some), so less overhead and still a lost directory survived.
  */
-export function archiveProfileFor(domains: number): Profile {
-  const standard = profileFor(domains);
+export function archiveProfileFor(domains: number, standard: Profile = profileFor(domains)): Profile {
   if (standard.m <= 1) return standard;
   const m = Math.max(1, Math.floor(standard.m / 2));
   return { k: Math.min(domains, standard.k + standard.m) - m, m };

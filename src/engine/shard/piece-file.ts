@@ -157,3 +157,52 @@ export function parsePieceName(name: string): { streamId: string; segment: numbe
   if (!m) return undefined;
   return { streamId: m[1]!, segment: Number(m[2]), piece: Number(m[3]) };
 }
+
+function leafHash(hash: Buffer, index: number): Buffer {
+  const i = Buffer.alloc(4);
+  i.writeUInt32BE(index);
+  return createHash('sha256').update(Buffer.of(0)).update(hash).update(i).digest();
+}
+
+function nodeHash(left: Buffer, right: Buffer): Buffer {
+  return createHash('sha256').update(Buffer.of(1)).update(left).update(right).digest();
+}
+
+/**
+ * The sibling hashes from leaf `index` up to the root (levels where the node has no sibling are
+ * skipped: an odd last node is carried up unchanged, as in merkleRoot).
+ */
+export function merkleProof(hashes: readonly Buffer[], index: number): Buffer[] {
+  let level = hashes.map((h, i) => leafHash(h, i));
+  const proof: Buffer[] = [];
+  let at = index;
+  while (level.length > 1) {
+    const sibling = at % 2 === 0 ? level[at + 1] : level[at - 1];
+    if (sibling) proof.push(sibling);
+    const next: Buffer[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(level[i + 1] ? nodeHash(level[i]!, level[i + 1]!) : level[i]!);
+    level = next;
+    at = Math.floor(at / 2);
+  }
+  return proof;
+}
+
+/** True when `blockHash` at leaf `index` of `count` leaves, with `proof`, hashes up to `root`. */
+export function verifyMerkleProof(blockHash: Buffer, index: number, count: number, proof: readonly Buffer[], root: Buffer): boolean {
+  if (index < 0 || index >= count) return false;
+  let node = leafHash(blockHash, index);
+  let at = index;
+  let width = count;
+  let used = 0;
+  while (width > 1) {
+    const hasSibling = at % 2 === 1 || at + 1 < width;
+    if (hasSibling) {
+      const sibling = proof[used++];
+      if (!sibling || sibling.length !== HASH_SIZE) return false;
+      node = at % 2 === 0 ? nodeHash(node, sibling) : nodeHash(sibling, node);
+    }
+    at = Math.floor(at / 2);
+    width = Math.ceil(width / 2);
+  }
+  return used === proof.length && node.equals(root);
+}

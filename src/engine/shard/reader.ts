@@ -9,6 +9,7 @@
 
 import { Readable } from 'node:stream';
 import { hash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { codecFor, type EngineContext } from './context.ts';
 import { StreamCipher, unwrapKey } from './crypto.ts';
 import type { PieceHandle } from './domain.ts';
@@ -72,6 +73,8 @@ export class SegmentReader {
   private readonly trailers = new Map<number, Promise<Buffer[] | undefined>>();
   /** Pieces known bad for this read (missing, unreadable, or a failed block). */
   private readonly bad = new Set<number>();
+  /** Pieces that did not answer within the hedging deadline: later stripes avoid them. */
+  private readonly slow = new Set<number>();
   private repairQueued = false;
 
   constructor(ctx: EngineContext, stream: StreamRecord, seg: SegmentRecord, cipher: StreamCipher) {
@@ -125,7 +128,7 @@ export class SegmentReader {
   /** The unit's plaintext, one buffer per chunk, cut to the requested bytes. */
   private async readUnit(u: Unit): Promise<Buffer[]> {
     let plain: Buffer[] | undefined;
-    if (!this.needsDecode(u)) plain = await this.readHealthy(u).catch(() => undefined);
+    if (!this.needsDecode(u)) plain = await this.readHedged(u);
     if (!plain) plain = await this.readDegraded(u);
     let skip = u.skip;
     let left = u.take;
@@ -144,11 +147,40 @@ export class SegmentReader {
     return out;
   }
 
-  /** True when a data shard the unit needs is already known bad. */
-  private needsDecode(u: Unit): boolean {
-    for (let c = u.firstChunk; c <= u.lastChunk; c++) {
-      for (const run of this.layout.locateChunk(c).runs) if (this.bad.has(run.shard)) return true;
+  /**
+   * The healthy read, hedged: if a data shard has not answered within max(hedgeMinMs, its domain's
+   * p95), the stripe is also rebuilt from other pieces (parity), avoiding the slow ones, and
+   * whichever yields authenticated plaintext first wins. Slow pieces are avoided for the rest of
+   * this read.
+   */
+  private async readHedged(u: Unit): Promise<Buffer[] | undefined> {
+    const pending = new Set<number>();
+    const healthy = this.readHealthy(u, pending).catch(() => undefined);
+    if (this.seg.m === 0) return healthy;
+    let deadline = this.ctx.hedgeMinMs;
+    for (const shard of this.shardsOf(u)) {
+      const rec = this.seg.pieces.find((p) => p.piece === shard);
+      if (rec) deadline = Math.max(deadline, this.ctx.latency.p95(rec.domainId));
     }
+    const timer = new AbortController();
+    const late = Symbol('late');
+    const first = await Promise.race([healthy, sleep(deadline, late, { signal: timer.signal }).catch(() => undefined)]);
+    timer.abort();
+    if (first !== late) return first as Buffer[] | undefined;
+    for (const shard of pending) this.slow.add(shard);
+    const hedge = this.readDegraded(u, pending).catch(() => undefined);
+    return firstDefined([healthy, hedge]);
+  }
+
+  private shardsOf(u: Unit): Set<number> {
+    const shards = new Set<number>();
+    for (let c = u.firstChunk; c <= u.lastChunk; c++) for (const run of this.layout.locateChunk(c).runs) shards.add(run.shard);
+    return shards;
+  }
+
+  /** True when a data shard the unit needs is already known bad (or slow, for this read). */
+  private needsDecode(u: Unit): boolean {
+    for (const shard of this.shardsOf(u)) if (this.bad.has(shard) || this.slow.has(shard)) return true;
     return false;
   }
 
@@ -178,7 +210,7 @@ export class SegmentReader {
   }
 
   /** Reads the unit's chunks from the data shards and authenticates them; undefined on any failure. */
-  private async readHealthy(u: Unit): Promise<Buffer[] | undefined> {
+  private async readHealthy(u: Unit, pending = new Set<number>()): Promise<Buffer[] | undefined> {
     // Runs of ciphertext per shard, merged where contiguous.
     const reads: Array<{ shard: number; offset: number; length: number }> = [];
     for (let c = u.firstChunk; c <= u.lastChunk; c++) {
@@ -192,11 +224,14 @@ export class SegmentReader {
       reads.map(async (r) => {
         const h = await this.handle(r.shard);
         if (!h) return undefined;
+        pending.add(r.shard);
         try {
-          return await h.read(HEADER_SIZE + this.layout.pieceOffsetOf(u.stripe) + r.offset, r.length);
+          return await this.timed(r.shard, h.read(HEADER_SIZE + this.layout.pieceOffsetOf(u.stripe) + r.offset, r.length));
         } catch {
           this.markBad(r.shard);
           return undefined;
+        } finally {
+          pending.delete(r.shard);
         }
       }),
     );
@@ -276,14 +311,14 @@ export class SegmentReader {
    * a bad source cannot slip through. If that fails, again from k blocks each checked against its
    * piece's trailer hash, which also tells which pieces are bad.
    */
-  private async readDegraded(u: Unit): Promise<Buffer[]> {
+  private async readDegraded(u: Unit, avoid: ReadonlySet<number> = this.slow): Promise<Buffer[]> {
     const { k, m } = this.seg;
-    const fast = await this.collect((i) => this.rawBlock(i, u.stripe));
+    const fast = await this.collect((i) => this.rawBlock(i, u.stripe), avoid);
     if (fast) {
       const plain = this.decodeAndDecrypt(u, fast);
       if (plain) return plain;
     }
-    const shards = await this.collect((i) => this.verifiedBlock(i, u.stripe));
+    const shards = await this.collect((i) => this.verifiedBlock(i, u.stripe), avoid);
     if (!shards) {
       const have = k + m - this.bad.size;
       throw new DataUnavailableError(
@@ -295,27 +330,67 @@ export class SegmentReader {
     return plain;
   }
 
-  /** k blocks of a stripe from pieces not known bad, asking k candidates at a time in index order (data first). */
-  private async collect(get: (piece: number) => Promise<Buffer | undefined>): Promise<Array<Buffer | undefined> | undefined> {
+  /**
+   * k blocks of a stripe from pieces not known bad: k are asked at once in index order (data
+   * first, pieces in `avoid` last); each failure asks the next candidate, and so does every
+   * hedging deadline that passes without k answers, so a hung piece never holds the stripe up.
+   */
+  private collect(get: (piece: number) => Promise<Buffer | undefined>, avoid: ReadonlySet<number>): Promise<Array<Buffer | undefined> | undefined> {
     const { k, m } = this.seg;
-    const shards: Array<Buffer | undefined> = new Array(k + m).fill(undefined);
-    let have = 0;
-    for (let next = 0; have < k && next < k + m; ) {
-      const batch: number[] = [];
-      while (batch.length < k - have && next < k + m) {
-        if (!this.bad.has(next)) batch.push(next);
-        next++;
-      }
-      if (batch.length === 0) break;
-      const blocks = await Promise.all(batch.map(get));
-      blocks.forEach((b, j) => {
-        if (b) {
-          shards[batch[j]!] = b;
-          have++;
+    const order = [...Array(k + m).keys()].filter((i) => !this.bad.has(i)).sort((a, b) => Number(avoid.has(a)) - Number(avoid.has(b)) || a - b);
+    const deadline = this.hedgeDeadline();
+    return new Promise((resolve) => {
+      const shards: Array<Buffer | undefined> = new Array(k + m).fill(undefined);
+      let have = 0;
+      let inflight = 0;
+      let next = 0;
+      let done = false;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        resolve(have >= k ? shards : undefined);
+      };
+      const launch = (): void => {
+        while (next < order.length && this.bad.has(order[next]!)) next++;
+        if (next >= order.length) {
+          if (inflight === 0) finish();
+          return;
         }
-      });
-    }
-    return have < k ? undefined : shards;
+        const i = order[next++]!;
+        inflight++;
+        void get(i).then(
+          (b) => {
+            inflight--;
+            if (done) return;
+            if (b) {
+              shards[i] = b;
+              if (++have >= k) return finish();
+            } else launch();
+            if (inflight === 0 && next >= order.length) finish();
+          },
+          () => {
+            inflight--;
+            if (!done) launch();
+          },
+        );
+      };
+      for (let j = 0; j < k; j++) launch();
+      const hedge = () => {
+        if (done) return;
+        launch();
+        timer = setTimeout(hedge, deadline);
+      };
+      if (!done) timer = setTimeout(hedge, deadline);
+    });
+  }
+
+  /** max(hedgeMinMs, the p95 read latency of the segment's slowest domain). */
+  private hedgeDeadline(): number {
+    let d = this.ctx.hedgeMinMs;
+    for (const p of this.seg.pieces) d = Math.max(d, this.ctx.latency.p95(p.domainId));
+    return d;
   }
 
   /** One block of a piece, unchecked, or undefined (and the piece marked bad) if it cannot be read. */
@@ -324,11 +399,20 @@ export class SegmentReader {
     const h = await this.handle(piece);
     if (!h) return undefined;
     try {
-      return await h.read(HEADER_SIZE + this.layout.pieceOffsetOf(stripe), this.layout.blockOf(stripe));
+      return await this.timed(piece, h.read(HEADER_SIZE + this.layout.pieceOffsetOf(stripe), this.layout.blockOf(stripe)));
     } catch {
       this.markBad(piece);
       return undefined;
     }
+  }
+
+  /** Records how long a piece read took (its domain's latency, for the hedging deadline). */
+  private async timed(piece: number, read: Promise<Buffer>): Promise<Buffer> {
+    const started = performance.now();
+    const b = await read;
+    const rec = this.seg.pieces.find((p) => p.piece === piece);
+    if (rec) this.ctx.latency.record(rec.domainId, performance.now() - started);
+    return b;
   }
 
   /** Rebuilds the missing data shards of a stripe and decrypts the unit's chunks; undefined if they do not authenticate. */
@@ -354,6 +438,20 @@ export class SegmentReader {
     await Promise.all(handles.map((h) => h?.close().catch(() => {})));
     this.handles.clear();
   }
+}
+
+/** The first promise to resolve to a value other than undefined (undefined when none does). */
+function firstDefined<T>(promises: Array<Promise<T | undefined>>): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    let left = promises.length;
+    for (const p of promises) {
+      void p.then((v) => {
+        left--;
+        if (v !== undefined) resolve(v);
+        else if (left === 0) resolve(undefined);
+      });
+    }
+  });
 }
 
 /** Takes consecutive byte ranges out of a list of buffers, copying only where a range spans two. */

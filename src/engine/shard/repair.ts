@@ -82,6 +82,7 @@ export class Repairer {
   private running = false;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
+  private forceNext = false;
   private repairedBytes = 0;
   private repairedSegments = 0;
   private readonly samples: Array<{ at: number; bytes: number }> = [];
@@ -105,6 +106,12 @@ export class Repairer {
     await this.loop;
   }
 
+  /** Runs the due jobs now, failed or deferred ones included (a domain was added). */
+  kick(): void {
+    this.forceNext = true;
+    this.wake();
+  }
+
   wake(): void {
     const w = this.wakeUp;
     this.wakeUp = undefined;
@@ -113,7 +120,9 @@ export class Repairer {
 
   private async run(): Promise<void> {
     while (this.running) {
-      const worked = await this.pass(false).catch((err: unknown) => {
+      const force = this.forceNext;
+      this.forceNext = false;
+      const worked = await this.pass(force).catch((err: unknown) => {
         this.ctx.log(`repair pass failed: ${String(err)}`);
         return 0;
       });
@@ -172,6 +181,7 @@ export class Repairer {
         onBytes: (bytes) => this.count(bytes),
       });
       if (outcome === 'repaired') this.repairedSegments++;
+      if (outcome === 'repaired' || outcome === 'healthy') await this.recheck(job.streamId, job.segment);
       if (outcome === 'deferred') {
         await this.ctx.segments.recordRepairFailure(job.streamId, job.segment, 'no failure domain available for a rebuilt piece', new Date());
       }
@@ -181,6 +191,19 @@ export class Repairer {
     } finally {
       this.active.delete(key);
     }
+  }
+
+  /**
+   * A piece may have been found bad (audit, scrub, read) or its domain set draining while the job
+   * ran, and the job's row removed with the repair: queue the segment again if it still needs work.
+   */
+  private async recheck(streamId: string, segment: number): Promise<void> {
+    const seg = await this.ctx.segments.getSegment(streamId, segment);
+    if (!seg) return;
+    const bad = seg.pieces.filter((p) => p.state !== 'ok' || this.ctx.domains.leaving(p.domainId) || !this.ctx.domains.get(p.domainId));
+    if (bad.length === 0) return;
+    const healthy = seg.pieces.length - bad.length;
+    await this.ctx.segments.enqueueRepairs([{ streamId, segment, priority: healthy - seg.k, reason: 'recheck' }]);
   }
 
   private count(bytes: number): void {
@@ -226,8 +249,9 @@ export async function repairSegment(ctx: EngineContext, streamId: string, segmen
   const targets = new Set<number>();
   try {
     // Which pieces can serve: recorded ok, on a usable domain, header and trailer intact.
+    // Pieces on draining or quarantined domains are rebuilt elsewhere (moved), not read.
     for (const p of seg.pieces) {
-      const domain = p.state === 'ok' ? ctx.domains.usable(p.domainId) : undefined;
+      const domain = p.state === 'ok' && !ctx.domains.leaving(p.domainId) ? ctx.domains.usable(p.domainId) : undefined;
       const opened = domain ? await openVerified(domain, seg, layout, p.piece) : undefined;
       if (opened) sources.set(p.piece, opened);
       else targets.add(p.piece);
@@ -284,13 +308,18 @@ async function rebuild(
   const placed = new Map<number, FailureDomain>();
   if (targets.size > 0) {
     const keep = new Set(seg.pieces.filter((p) => !targets.has(p.piece)).map((p) => p.domainId));
+    const zones = new Set([...keep].map((id) => ctx.domains.zoneOf(id)).filter((z): z is string => z !== undefined));
+    const takers = new Set(ctx.domains.placeable().map((d) => d.id));
     for (const t of [...targets].sort((a, b) => a - b)) {
       const rec = seg.pieces.find((p) => p.piece === t);
-      const same = rec ? ctx.domains.usable(rec.domainId) : undefined;
-      const domain = same && !keep.has(same.id) ? same : ctx.domains.choose(seg.streamId, seg.segment, 1, keep)[0];
+      // A corrupt piece is rebuilt in place when its domain still takes pieces.
+      const same = rec && takers.has(rec.domainId) ? ctx.domains.get(rec.domainId) : undefined;
+      const domain = same && !keep.has(same.id) ? same : ctx.domains.choose(seg.streamId, seg.segment, 1, keep, zones)[0];
       if (!domain) return 'deferred';
       placed.set(t, domain);
       keep.add(domain.id);
+      const zone = ctx.domains.zoneOf(domain.id);
+      if (zone !== undefined) zones.add(zone);
     }
   }
   const writers = new Map<number, PieceWriter>();
@@ -302,7 +331,8 @@ async function rebuild(
     }
     const codec = codecFor(seg.k, seg.m);
     const targetList = [...placed.keys()].sort((a, b) => a - b);
-    for (let s = 0; s < layout.stripeCount; s++) {
+    // Stripe s+1 is read (and its blocks checked) while stripe s is rebuilt and written.
+    const readStripe = async (s: number) => {
       const block = layout.blockOf(s);
       const offset = HEADER_SIZE + layout.pieceOffsetOf(s);
       const shards: Array<Buffer | undefined> = new Array(n).fill(undefined);
@@ -319,26 +349,40 @@ async function rebuild(
           }
         }),
       );
-      if (bad.length > 0) {
-        for (const i of bad) {
-          const src = sources.get(i)!;
-          sources.delete(i);
-          await src.handle.close().catch(() => {});
-          targets.add(i);
+      return { block, shards, bad };
+    };
+    let next: ReturnType<typeof readStripe> | undefined = layout.stripeCount > 0 ? readStripe(0) : undefined;
+    let writing: Promise<unknown> = Promise.resolve();
+    try {
+      for (let s = 0; s < layout.stripeCount; s++) {
+        const { block, shards, bad } = await next!;
+        next = s + 1 < layout.stripeCount ? readStripe(s + 1) : undefined;
+        next?.catch(() => {});
+        if (bad.length > 0) {
+          await next?.catch(() => {});
+          next = undefined;
+          for (const i of bad) {
+            const src = sources.get(i)!;
+            sources.delete(i);
+            await src.handle.close().catch(() => {});
+            targets.add(i);
+          }
+          throw new RestartWithMoreTargets();
         }
-        throw new RestartWithMoreTargets();
+        if (targetList.length === 0) continue;
+        await hooks.throttle(block * targetList.length, critical);
+        const outs = targetList.map(() => Buffer.allocUnsafe(block));
+        codec.reconstruct(shards, targetList, outs, block);
+        targetList.forEach((t, i) => rebuiltHashes.get(t)!.push(hash('sha256', outs[i]!, 'buffer')));
+        // One stripe's writes in flight at a time, in order.
+        await writing;
+        writing = Promise.all(targetList.map((t, i) => writers.get(t)!.write(outs[i]!)));
+        hooks.onBytes(block * targetList.length);
       }
-      if (targetList.length === 0) continue;
-      await hooks.throttle(block * targetList.length, critical);
-      const outs = targetList.map(() => Buffer.allocUnsafe(block));
-      codec.reconstruct(shards, targetList, outs, block);
-      await Promise.all(
-        targetList.map(async (t, i) => {
-          rebuiltHashes.get(t)!.push(hash('sha256', outs[i]!, 'buffer'));
-          await writers.get(t)!.write(outs[i]!);
-        }),
-      );
-      hooks.onBytes(block * targetList.length);
+      await writing;
+    } finally {
+      await next?.catch(() => {});
+      await writing.catch(() => {});
     }
     if (targetList.length === 0) {
       await ctx.segments.removeRepair(seg.streamId, seg.segment);

@@ -59,7 +59,12 @@ export interface RepairJob {
   lastError?: string;
 }
 
-export type DomainState = 'online' | 'offline' | 'lost';
+/**
+ * online, suspect (missed heartbeats: reads skip it), offline (long unreachable: critical segments
+ * repaired), lost (its pieces are gone), draining (pieces moved away, none placed), quarantined
+ * (failed audits: like draining).
+ */
+export type DomainState = 'online' | 'suspect' | 'offline' | 'lost' | 'draining' | 'quarantined';
 
 export interface DomainRecord {
   id: string;
@@ -68,6 +73,28 @@ export interface DomainRecord {
   state: DomainState;
   createdAt: Date;
   lastScrubAt?: Date;
+  zone?: string;
+  /** Capacity set by the administrator (else what the domain announces). */
+  capacityBytes?: number;
+  freeBytes?: number;
+  usedBytes?: number;
+  lastSeenAt?: Date;
+  /** Audit evidence with forgetting: passes (alpha) and failures (beta). */
+  auditAlpha?: number;
+  auditBeta?: number;
+  auditsTotal?: number;
+  auditsFailed?: number;
+}
+
+export type AuditResult = 'pass' | 'fail' | 'missing' | 'unreachable';
+
+export interface AuditEntry {
+  domainId: string;
+  ref: PieceRef;
+  leaf: number;
+  result: AuditResult;
+  latencyMs: number;
+  at: Date;
 }
 
 export interface PieceRef {
@@ -130,6 +157,19 @@ export interface SegmentStore {
   putDomain(domain: DomainRecord): Promise<void>;
   setDomainState(id: string, state: DomainState): Promise<void>;
   setDomainScrubbed(id: string, at: Date): Promise<void>;
+  /** What a heartbeat learnt: free and used bytes, and when. */
+  setDomainSeen(id: string, seen: { freeBytes: number; usedBytes: number; at: Date }): Promise<void>;
+  /** Live pieces and their bytes per domain (recorded state 'ok'). */
+  pieceCounts(): Promise<Map<string, { pieces: number; bytes: number }>>;
+  /** Queued repair jobs per domain that holds (or held) a piece of the segment. */
+  repairBacklogByDomain(): Promise<Map<string, number>>;
+  /** Up to `limit` random live pieces of a domain, with their sizes (audit sampling). */
+  samplePieces(domainId: string, limit: number): Promise<Array<PieceRef & { size: number }>>;
+  /**
+   * Logs an audit and updates the domain's evidence: every prior value decays by `forget`, then a
+   * pass adds 1 to alpha, a fail or missing piece 1 to beta (unreachable changes nothing).
+   */
+  recordAudit(entry: AuditEntry, forget: number): Promise<DomainRecord | undefined>;
 
   // Master key rotation
   /** Up to `limit` streams whose data key is wrapped under another master key than `kekId`. */

@@ -22,6 +22,7 @@ import {
 import { encodeHeader, encodeTrailer, HEADER_SIZE, merkleRoot, pieceName, trailerSize } from './piece-file.ts';
 import { CODEC_ID } from './reed-solomon.ts';
 import type { PieceRecord, SegmentRecord, StreamRecord } from './segment-store.ts';
+import { StorageUnavailableError } from '../types.ts';
 
 export const STREAM_PREFIX = 's:';
 
@@ -235,7 +236,7 @@ class SegmentWriter {
     const live = this.live().length;
     if (live < this.threshold) {
       const cause = this.slots.find((s) => s.error)?.error;
-      throw new Error(`only ${live} of the ${this.threshold} pieces needed could be written (profile ${this.k}+${this.m})`, { cause });
+      throw new StorageUnavailableError(`only ${live} of the ${this.threshold} pieces needed could be written (profile ${this.k}+${this.m})`, { cause });
     }
   }
 

@@ -194,6 +194,33 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX shares_by_bucket ON shares (bucket);
   CREATE INDEX shares_by_expiry ON shares (expires_at);
   `,
+  // Storage nodes: failure domains get a zone, capacity and usage, when they were last seen, and
+  // an audit reputation (evidence alpha/beta with forgetting; the prior is the engine's); audits
+  // are logged. States grow: suspect, draining, quarantined.
+  `
+  ALTER TABLE domains ADD COLUMN zone TEXT;
+  ALTER TABLE domains ADD COLUMN capacity_bytes INTEGER;
+  ALTER TABLE domains ADD COLUMN free_bytes INTEGER;
+  ALTER TABLE domains ADD COLUMN used_bytes INTEGER;
+  ALTER TABLE domains ADD COLUMN last_seen_at INTEGER;
+  ALTER TABLE domains ADD COLUMN audit_alpha REAL NOT NULL DEFAULT 0;
+  ALTER TABLE domains ADD COLUMN audit_beta REAL NOT NULL DEFAULT 0;
+  ALTER TABLE domains ADD COLUMN audits_total INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE domains ADD COLUMN audits_failed INTEGER NOT NULL DEFAULT 0;
+
+  CREATE TABLE audit_log (
+    id              INTEGER PRIMARY KEY,
+    domain_id       TEXT NOT NULL,
+    stream_id       TEXT NOT NULL,
+    seg_index       INTEGER NOT NULL,
+    piece_index     INTEGER NOT NULL,
+    leaf            INTEGER NOT NULL,
+    result          TEXT NOT NULL,
+    latency_ms      REAL NOT NULL,
+    at              INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX audit_log_by_domain ON audit_log (domain_id, at);
+  `,
 ];
 
 /** The schema version this code writes and reads. */

@@ -4,6 +4,7 @@
 
 import type { DatabaseSync, SQLOutputValue, StatementSync } from 'node:sqlite';
 import type {
+  AuditEntry,
   DomainRecord,
   DomainState,
   PieceChange,
@@ -22,6 +23,8 @@ const STREAM_COLUMNS = 'stream_id, state, kek_id, wrapped_key, size, created_at'
 const STREAM_SELECT = `${STREAM_COLUMNS}, deleted_at`;
 const SEGMENT_COLUMNS = 'stream_id, seg_index, plain_offset, plain_size, cipher_size, k, m, block_size, codec, merkle_root, created_at';
 const PIECE_COLUMNS = 'stream_id, seg_index, piece_index, domain_id, piece_size, merkle_root, state';
+const DOMAIN_COLUMNS =
+  'domain_id, kind, address, state, created_at, last_scrub_at, zone, capacity_bytes, free_bytes, used_bytes, last_seen_at, audit_alpha, audit_beta, audits_total, audits_failed';
 const REPAIR_COLUMNS = 'stream_id, seg_index, priority, reason, inserted_at, attempted_at, attempts, last_error';
 
 function buf(v: SQLOutputValue): Buffer {
@@ -66,6 +69,27 @@ function segmentFrom(r: Row, pieces: PieceRecord[]): SegmentRecord {
     createdAt: new Date(Number(r.created_at)),
     pieces,
   };
+}
+
+function domainFrom(r: Row): DomainRecord {
+  const d: DomainRecord = {
+    id: r.domain_id as string,
+    kind: r.kind as DomainRecord['kind'],
+    address: r.address as string,
+    state: r.state as DomainState,
+    createdAt: new Date(Number(r.created_at)),
+    auditAlpha: Number(r.audit_alpha),
+    auditBeta: Number(r.audit_beta),
+    auditsTotal: Number(r.audits_total),
+    auditsFailed: Number(r.audits_failed),
+  };
+  if (r.last_scrub_at !== null) d.lastScrubAt = new Date(Number(r.last_scrub_at));
+  if (r.zone !== null) d.zone = r.zone as string;
+  if (r.capacity_bytes !== null) d.capacityBytes = Number(r.capacity_bytes);
+  if (r.free_bytes !== null) d.freeBytes = Number(r.free_bytes);
+  if (r.used_bytes !== null) d.usedBytes = Number(r.used_bytes);
+  if (r.last_seen_at !== null) d.lastSeenAt = new Date(Number(r.last_seen_at));
+  return d;
 }
 
 function repairFrom(r: Row): RepairJob {
@@ -128,12 +152,26 @@ function prepare(db: DatabaseSync) {
        FROM repair_queue q JOIN segments s ON s.stream_id = q.stream_id AND s.seg_index = q.seg_index`,
     ),
 
-    listDomains: p('SELECT domain_id, kind, address, state, created_at, last_scrub_at FROM domains ORDER BY created_at, domain_id'),
+    listDomains: p(`SELECT ${DOMAIN_COLUMNS} FROM domains ORDER BY created_at, domain_id`),
+    getDomain: p(`SELECT ${DOMAIN_COLUMNS} FROM domains WHERE domain_id = ?`),
     putDomain: p(
-      `INSERT INTO domains (domain_id, kind, address, state, created_at, last_scrub_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (domain_id) DO UPDATE SET kind = excluded.kind, address = excluded.address, state = excluded.state`,
+      `INSERT INTO domains (domain_id, kind, address, state, created_at, last_scrub_at, zone, capacity_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (domain_id) DO UPDATE SET kind = excluded.kind, address = excluded.address, state = excluded.state,
+         zone = coalesce(excluded.zone, zone), capacity_bytes = coalesce(excluded.capacity_bytes, capacity_bytes)`,
     ),
     setDomainState: p('UPDATE domains SET state = ? WHERE domain_id = ?'),
+    setDomainSeen: p('UPDATE domains SET free_bytes = ?, used_bytes = ?, last_seen_at = ? WHERE domain_id = ?'),
+    pieceCounts: p(`SELECT domain_id, count(*) AS n, coalesce(sum(piece_size), 0) AS bytes FROM pieces WHERE state = 'ok' GROUP BY domain_id`),
+    backlogByDomain: p(
+      `SELECT p.domain_id AS domain_id, count(*) AS n FROM repair_queue q
+       JOIN pieces p ON p.stream_id = q.stream_id AND p.seg_index = q.seg_index GROUP BY p.domain_id`,
+    ),
+    samplePieces: p(`SELECT stream_id, seg_index, piece_index, piece_size FROM pieces WHERE domain_id = ? AND state = 'ok' ORDER BY random() LIMIT ?`),
+    auditLog: p('INSERT INTO audit_log (domain_id, stream_id, seg_index, piece_index, leaf, result, latency_ms, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    auditUpdate: p(
+      `UPDATE domains SET audit_alpha = audit_alpha * ? + ?, audit_beta = audit_beta * ? + ?,
+         audits_total = audits_total + ?, audits_failed = audits_failed + ? WHERE domain_id = ?`,
+    ),
     setDomainScrubbed: p('UPDATE domains SET last_scrub_at = ? WHERE domain_id = ?'),
   };
 }
@@ -292,21 +330,45 @@ export class SqliteSegmentStore implements SegmentStore {
   }
 
   async listDomains(): Promise<DomainRecord[]> {
-    return this.q.listDomains.all().map((r) => {
-      const d: DomainRecord = {
-        id: r.domain_id as string,
-        kind: r.kind as DomainRecord['kind'],
-        address: r.address as string,
-        state: r.state as DomainState,
-        createdAt: new Date(Number(r.created_at)),
-      };
-      if (r.last_scrub_at !== null) d.lastScrubAt = new Date(Number(r.last_scrub_at));
-      return d;
-    });
+    return this.q.listDomains.all().map(domainFrom);
   }
 
   async putDomain(d: DomainRecord): Promise<void> {
-    this.q.putDomain.run(d.id, d.kind, d.address, d.state, d.createdAt.getTime(), d.lastScrubAt ? d.lastScrubAt.getTime() : null);
+    this.q.putDomain.run(
+      d.id, d.kind, d.address, d.state, d.createdAt.getTime(), d.lastScrubAt ? d.lastScrubAt.getTime() : null, d.zone ?? null, d.capacityBytes ?? null,
+    );
+  }
+
+  async setDomainSeen(id: string, seen: { freeBytes: number; usedBytes: number; at: Date }): Promise<void> {
+    this.q.setDomainSeen.run(seen.freeBytes, seen.usedBytes, seen.at.getTime(), id);
+  }
+
+  async pieceCounts(): Promise<Map<string, { pieces: number; bytes: number }>> {
+    return new Map(this.q.pieceCounts.all().map((r) => [r.domain_id as string, { pieces: Number(r.n), bytes: Number(r.bytes) }]));
+  }
+
+  async repairBacklogByDomain(): Promise<Map<string, number>> {
+    return new Map(this.q.backlogByDomain.all().map((r) => [r.domain_id as string, Number(r.n)]));
+  }
+
+  async samplePieces(domainId: string, limit: number): Promise<Array<PieceRef & { size: number }>> {
+    return this.q.samplePieces.all(domainId, limit).map((r) => ({
+      streamId: r.stream_id as string,
+      segment: Number(r.seg_index),
+      piece: Number(r.piece_index),
+      size: Number(r.piece_size),
+    }));
+  }
+
+  async recordAudit(e: AuditEntry, forget: number): Promise<DomainRecord | undefined> {
+    const pass = e.result === 'pass' ? 1 : 0;
+    const fail = e.result === 'fail' || e.result === 'missing' ? 1 : 0;
+    return this.write(() => {
+      this.q.auditLog.run(e.domainId, e.ref.streamId, e.ref.segment, e.ref.piece, e.leaf, e.result, e.latencyMs, e.at.getTime());
+      if (pass + fail > 0) this.q.auditUpdate.run(forget, pass, forget, fail, 1, fail, e.domainId);
+      const row = this.q.getDomain.get(e.domainId);
+      return row ? domainFrom(row) : undefined;
+    });
   }
 
   async setDomainState(id: string, state: DomainState): Promise<void> {
