@@ -31,7 +31,7 @@ const GiB = 1024 * MiB;
 const HELP = `Usage: npm run bench -- [options]
   --quick             smaller counts and shorter durations (under a minute)
   --scenario a,b,...  run only these (default: all but big-multipart); names:
-                      ${'put-4k get-4k head-4k mixed list-load list-flat list-delim put-1g get-1g mpu-1g engine big-multipart'}
+                      ${'put-4k get-4k head-4k mixed list-load list-flat list-delim put-1g get-1g mpu-1g engine nodes big-multipart'}
   --duration S        seconds per server for the timed scenarios (default 10, quick 1.5)
   --profile           run oort under --cpu-prof (one server per scenario, no reference) and
                       summarise the hottest functions (default scenarios: put-4k,get-4k)
@@ -93,8 +93,9 @@ const config = {
   bigMpuRssLimit: 256 * MiB,
 };
 
-// 'engine' runs bench/engine.ts (the shard engine without HTTP: codec, layouts, degraded read, repair).
-const DEFAULT_SCENARIOS = ['put-4k', 'get-4k', 'head-4k', 'mixed', 'list-load', 'list-flat', 'list-delim', 'put-1g', 'get-1g', 'mpu-1g', 'engine'];
+// 'engine' runs bench/engine.ts (the shard engine without HTTP: codec, layouts, degraded read, repair);
+// 'nodes' runs bench/nodes.ts (the engine over 6 local storage nodes: ratio to 1 dir, degraded, hung node, repair).
+const DEFAULT_SCENARIOS = ['put-4k', 'get-4k', 'head-4k', 'mixed', 'list-load', 'list-flat', 'list-delim', 'put-1g', 'get-1g', 'mpu-1g', 'engine', 'nodes'];
 const ALL_SCENARIOS = [...DEFAULT_SCENARIOS, 'big-multipart'];
 const selected = args.scenario
   ? args.scenario.split(',').map((s) => s.trim()).filter(Boolean)
@@ -803,7 +804,7 @@ async function benchmark(): Promise<void> {
   commitAtStart = gitCommit();
   log(`commit ${commitAtStart ?? '?'}; scenarios: ${selected.join(', ')}${quick ? ' (quick)' : ''}; machine load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const oort = await startTarget('oort');
-  const httpScenarios = selected.filter((s) => s !== 'engine');
+  const httpScenarios = selected.filter((s) => s !== 'engine' && s !== 'nodes');
   const needRef = httpScenarios.some((s) => SCENARIOS.find((d) => d.name === s)!.sides?.includes('ref') ?? true);
   const ref = needRef ? await startTarget('ref') : undefined;
   const targets = ref ? [ref, oort] : [oort];
@@ -845,17 +846,18 @@ async function benchmark(): Promise<void> {
     console.log(`\nresults: ${file}`);
   }
   if (selected.includes('engine')) await engineFigures(join(outDir, `${stamp}-engine.json`));
+  if (selected.includes('nodes')) await engineFigures(join(outDir, `${stamp}-nodes.json`), 'nodes.ts', 'storage nodes: the shard engine over 6 local oort node processes');
 }
 
-/** The shard engine's own figures (bench/engine.ts in a child process), printed and saved. */
-async function engineFigures(file: string): Promise<void> {
-  log(`engine: shard engine without HTTP (${quick ? 64 : 1024} MiB objects)`);
-  const script = new URL('./engine.ts', import.meta.url).pathname;
+/** The shard engine's own figures (bench/engine.ts, or nodes.ts, in a child process), printed and saved. */
+async function engineFigures(file: string, scriptName = 'engine.ts', title = 'shard engine'): Promise<void> {
+  log(`${scriptName}: ${title} without HTTP (${quick ? 64 : 1024} MiB objects)`);
+  const script = new URL(`./${scriptName}`, import.meta.url).pathname;
   const out = await new Promise<string>((resolve, reject) => {
     execFile(process.execPath, [script, '--json', '--size', quick ? '64' : '1024'], { maxBuffer: 16 * MiB }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
   });
   const figures = JSON.parse(out) as Record<string, number | string>;
-  console.log('\nshard engine (no HTTP; MiB/s unless stated):');
+  console.log(`\n${title} (no HTTP; MiB/s unless stated):`);
   for (const [name, value] of Object.entries(figures)) console.log(`  ${name.padEnd(62)} ${typeof value === 'number' ? value.toFixed(value < 10 ? 2 : 0) : value}`);
   await writeFile(file, JSON.stringify({ date: new Date().toISOString(), commit: commitAtStart, quick, figures }, null, 2) + '\n');
   console.log(`engine results: ${file}`);

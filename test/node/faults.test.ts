@@ -41,25 +41,38 @@ test('a node that corrupts and deletes pieces is caught by audits, quarantined a
     const s3 = server.client();
     const stored = await writeCorpus(s3, 'audited', [4097, MiB, 5 * MiB + 3]);
     const bad = cluster.nodes[0]!;
-    const files = await pieceFiles(bad.dataDir);
-    assert.ok(files.length > 0);
-    // Flip a byte inside the first block of half the pieces, delete the others.
-    for (const [i, f] of files.entries()) {
-      if (i % 2 === 0) {
-        const b = await readFile(f);
-        b[300] = b[300]! ^ 0xff;
-        await writeFile(f, b);
-      } else await rm(f);
-    }
-    await verifyCorpus(s3, 'audited', stored, 3);
+    assert.ok((await pieceFiles(bad.dataDir)).length > 0);
+    // The node keeps losing data: every 100 ms it flips a byte inside the first block of half its
+    // pieces and deletes the others (pieces repaired back onto it are spoiled again).
+    let spoiling = true;
+    const spoiler = (async () => {
+      while (spoiling) {
+        for (const [i, f] of (await pieceFiles(bad.dataDir)).entries()) {
+          try {
+            if (i % 2 === 0) {
+              const b = await readFile(f);
+              b[300] = b[300]! ^ 0xff;
+              await writeFile(f, b);
+            } else await rm(f);
+          } catch {}
+        }
+        await sleep(100);
+      }
+    })();
     const admin = adminClient(server);
-    const until = Date.now() + 60_000;
     let state = '';
-    while (Date.now() < until) {
-      const r = await admin.call('GET', `nodes/${bad.id}`);
-      state = (r.body as { node: { state: string } }).node.state;
-      if (state === 'quarantined') break;
-      await sleep(200);
+    try {
+      await verifyCorpus(s3, 'audited', stored, 3);
+      const until = Date.now() + 60_000;
+      while (Date.now() < until) {
+        const r = await admin.call('GET', `nodes/${bad.id}`);
+        state = (r.body as { node: { state: string } }).node.state;
+        if (state === 'quarantined') break;
+        await sleep(200);
+      }
+    } finally {
+      spoiling = false;
+      await spoiler;
     }
     assert.equal(state, 'quarantined', server.stderr().slice(-2000));
     assert.match(server.stderr(), /quarantined \(audit score/);

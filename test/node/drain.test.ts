@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { SqliteMetaStore } from '../../src/meta/index.ts';
+import { ShardEngine } from '../../src/engine/shard/index.ts';
+import { loadKeyRing } from '../../src/security/master-key.ts';
+import { startNode, type RunningNode } from '../../src/node/server.ts';
+import { deriveClusterKey } from '../../src/node/auth.ts';
+import { Pattern, sha256Of } from '../engine/helpers.ts';
+
+// Draining a node moves every piece it holds to other nodes (it takes no new ones), and the
+// profile of new segments follows the nodes that stay. Nodes run in this process here.
+
+test('drain moves a node\'s pieces away; node list reports it; reads stay correct', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'oort-drain-'));
+  const secret = randomBytes(24);
+  const nodes: RunningNode[] = [];
+  const meta = await SqliteMetaStore.open(join(dir, 'meta.sqlite'));
+  const { keys } = await loadKeyRing(dir, {});
+  let engine: ShardEngine | undefined;
+  try {
+    for (let i = 0; i < 7; i++) nodes.push(await startNode({ dataDir: join(dir, `n${i}`), secret, address: '127.0.0.1', port: 0, reserveBytes: 0, log: () => {} }));
+    engine = await ShardEngine.open({ drives: [], segments: meta.segmentStore(), keys, background: false, nodes: { key: deriveClusterKey(secret) }, log: () => {} });
+    for (const n of nodes) await engine.addNode(n.url, { zone: `z${nodes.indexOf(n) % 3}` });
+    assert.deepEqual(engine.ctx.profile, { k: 4, m: 2 });
+    const data = new Pattern('drain', 9 * 1024 * 1024 + 77);
+    const w = await engine.write(data.stream());
+    const target = (await engine.listNodes()).find((n) => n.pieces > 0)!;
+    const drained = await engine.drainNode(target.id);
+    assert.equal(drained.state, 'draining');
+    await engine.repairAll();
+    const after = (await engine.listNodes()).find((n) => n.id === target.id)!;
+    assert.equal(after.pieces, 0);
+    assert.equal((await sha256Of(engine.read(w.locator))).hash, data.sha256());
+    // New writes avoid it.
+    const w2 = await engine.write(new Pattern('more', 2 * 1024 * 1024).stream());
+    assert.equal((await engine.listNodes()).find((n) => n.id === target.id)!.pieces, 0);
+    assert.equal((await sha256Of(engine.read(w2.locator))).size, 2 * 1024 * 1024);
+    // Removing it afterwards loses nothing; an unknown id is refused.
+    await engine.removeNode(target.id);
+    assert.equal((await sha256Of(engine.read(w.locator))).hash, data.sha256());
+    await assert.rejects(engine.drainNode('nope'), /no storage node/);
+    await assert.rejects(engine.addNode(nodes[1]!.url), /already a member/);
+  } finally {
+    await engine?.close();
+    await meta.close();
+    for (const n of nodes) await n.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
