@@ -1,6 +1,7 @@
 import { S3Error } from './errors.ts';
 import { doc, el, parseXml } from './xml.ts';
 import type { Tag } from '../meta/index.ts';
+import type { S3Context } from './context.ts';
 
 // Object and bucket tags: the Tagging XML document, the x-amz-tagging header, and S3's limits.
 
@@ -73,6 +74,15 @@ export function tagsFromHeader(value: string | undefined): Tag[] | undefined {
     tags.push({ key, value: v });
   }
   return tags.length > 0 ? validateTags(tags, 'object') : undefined;
+}
+
+/**
+ * Tags a write (PutObject, CopyObject, CreateMultipartUpload) gives its new object: as S3 asks, the
+ * caller needs s3:PutObjectTagging on that object too, beyond the write itself.
+ */
+export async function tagsForWrite(ctx: S3Context, tags: Tag[] | undefined): Promise<Tag[] | undefined> {
+  if (tags && tags.length > 0) await ctx.gate.check('s3:PutObjectTagging', ctx.bucket!, ctx.key!);
+  return tags;
 }
 
 /** A parsed element that may be one child or several. */

@@ -213,6 +213,9 @@ test('a folder link lists (HTML, JSON) and serves what is under its prefix, and 
   assert.equal(sub.folder, 'sub/');
   assert.deepEqual(sub.objects.map((o) => o.key), ['sub/deep.txt']);
 
+  const page2 = (await (await fetch(`${link.url}?format=json&after=fox.txt`)).json()) as typeof listing;
+  assert.deepEqual([page2.objects.map((o) => o.key), page2.folders.map((f) => f.prefix)], [['ünï cödé %2F.txt'], ['sub/']]);
+
   const html = await curl(`${link.url}/`);
   assert.equal(html.status, 200);
   assert.match(html.headers['content-type']!, /text\/html/);

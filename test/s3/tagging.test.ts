@@ -11,6 +11,9 @@ import {
   GetObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
+  PutBucketAclCommand,
+  PutObjectAclCommand,
+  PutBucketPolicyCommand,
   PutBucketTaggingCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
@@ -170,4 +173,29 @@ test('another account may neither read nor change tags it was not granted', asyn
   await expectS3Error(them.send(new DeleteObjectTaggingCommand({ Bucket: 'tags', Key: 'private' })), 'AccessDenied', 403);
   await expectS3Error(them.send(new PutBucketTaggingCommand({ Bucket: 'tags', Tagging: { TagSet: [] } })), 'AccessDenied', 403);
   assert.deepEqual((await s3.send(new GetObjectTaggingCommand({ Bucket: 'tags', Key: 'private' }))).TagSet, [{ Key: 'secret', Value: '1' }]);
+  // A READ grant lets them download it, but the tag count is shown only to who may read the tags.
+  await s3.send(new PutObjectAclCommand({ Bucket: 'tags', Key: 'private', GrantRead: `id=${other.id}` }));
+  const theirs = await them.send(new GetObjectCommand({ Bucket: 'tags', Key: 'private' }));
+  assert.equal(await theirs.Body!.transformToString(), 'x');
+  assert.equal(theirs.TagCount, undefined);
+  assert.equal((await s3.send(new HeadObjectCommand({ Bucket: 'tags', Key: 'private' }))).TagCount, 1);
+});
+
+test('tags on a write need s3:PutObjectTagging as well as the write', async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: 'tags-shared' }));
+  const writer = await newAccount(server, 'tag-writer');
+  const them = server.client({ credentials: { accessKeyId: writer.accessKeyId, secretAccessKey: writer.secretAccessKey } });
+  await s3.send(new PutBucketAclCommand({ Bucket: 'tags-shared', GrantWrite: `id=${writer.id}` }));
+  await them.send(new PutObjectCommand({ Bucket: 'tags-shared', Key: 'plain', Body: 'x' }));
+  await expectS3Error(them.send(new PutObjectCommand({ Bucket: 'tags-shared', Key: 'tagged', Body: 'x', Tagging: 'a=1' })), 'AccessDenied', 403);
+  await expectS3Error(them.send(new CreateMultipartUploadCommand({ Bucket: 'tags-shared', Key: 'tagged', Tagging: 'a=1' })), 'AccessDenied', 403);
+  await expectS3Error(s3.send(new HeadObjectCommand({ Bucket: 'tags-shared', Key: 'tagged' })), 'NotFound', 404);
+  // A policy that allows tagging lets the same write through.
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: writer.id }, Action: 's3:PutObjectTagging', Resource: 'arn:aws:s3:::tags-shared/*' }],
+  };
+  await s3.send(new PutBucketPolicyCommand({ Bucket: 'tags-shared', Policy: JSON.stringify(policy) }));
+  await them.send(new PutObjectCommand({ Bucket: 'tags-shared', Key: 'tagged', Body: 'x', Tagging: 'a=1' }));
+  assert.deepEqual((await s3.send(new GetObjectTaggingCommand({ Bucket: 'tags-shared', Key: 'tagged' }))).TagSet, [{ Key: 'a', Value: '1' }]);
 });

@@ -11,7 +11,7 @@ import { checksumHeaderName, checksumRequestFrom, parseAlgorithm } from '../chec
 import { readSmallBody } from '../body.ts';
 import { doc, el, isoDate, parseXml } from '../xml.ts';
 import { multipartChecksum, multipartEtag, supportsFullObject } from '../multipart-checksum.ts';
-import { tagsFromHeader } from '../tags.ts';
+import { tagsForWrite, tagsFromHeader } from '../tags.ts';
 import { copyData, requireCopySource } from './object-copy.ts';
 import { deleteData, writeConditionFrom } from './object-put.ts';
 import type { MultipartUpload, ObjectPart, ObjectVersion, UploadPart } from '../../meta/index.ts';
@@ -82,7 +82,7 @@ export async function createMultipartUpload(ctx: S3Context): Promise<S3Response>
     checksumType,
   };
   if (acl) upload.acl = acl;
-  const tags = tagsFromHeader(header(ctx, 'x-amz-tagging'));
+  const tags = await tagsForWrite(ctx, tagsFromHeader(header(ctx, 'x-amz-tagging')));
   if (tags) upload.tags = tags;
   await ctx.meta.createUpload(upload);
   const headers: Record<string, string> = {};

@@ -9,7 +9,7 @@ import { checkConditions } from '../conditions.ts';
 import { createHasher, parseAlgorithm } from '../checksums.ts';
 import { readObject } from '../object-data.ts';
 import { doc, el, isoDate } from '../xml.ts';
-import { tagsFromHeader } from '../tags.ts';
+import { tagsForWrite, tagsFromHeader } from '../tags.ts';
 import { commitObject, writeConditionFrom } from './object-put.ts';
 import type { Checksum, ObjectVersion, Tag } from '../../meta/index.ts';
 import type { ByteRange } from '../range.ts';
@@ -112,7 +112,7 @@ export async function copyObject(ctx: S3Context): Promise<S3Response> {
   const replace = directive === 'REPLACE';
   const contentHeaders = replace ? contentHeadersFrom(ctx.headers) : source.contentHeaders;
   const userMetadata = replace ? userMetadataFrom(ctx.headers) : source.userMetadata;
-  const tags = await copiedTags(ctx, source);
+  const tags = await tagsForWrite(ctx, await copiedTags(ctx, source));
 
   const copied = await copyData(ctx, source, undefined, storageClass, checksumAlg);
   const obj: ObjectVersion = {

@@ -6,7 +6,7 @@ import { aclFromHeaders } from '../acl.ts';
 import { contentHeadersFrom, storageClassFrom, userMetadataFrom } from '../headers.ts';
 import { storeBody } from '../upload-body.ts';
 import { checksumHeaderName } from '../checksums.ts';
-import { tagsFromHeader } from '../tags.ts';
+import { tagsForWrite, tagsFromHeader } from '../tags.ts';
 import type { ObjectVersion, PutCondition, PutOutcome } from '../../meta/index.ts';
 
 /** If-None-Match: * and If-Match: etag on writes (S3 conditional writes). */
@@ -58,7 +58,7 @@ export async function putObject(ctx: S3Context): Promise<S3Response> {
   const contentHeaders = contentHeadersFrom(ctx.headers);
   const userMetadata = userMetadataFrom(ctx.headers);
   const storageClass = storageClassFrom(ctx.headers, ctx.defaultStorageClass);
-  const tags = tagsFromHeader(header(ctx, 'x-amz-tagging'));
+  const tags = await tagsForWrite(ctx, tagsFromHeader(header(ctx, 'x-amz-tagging')));
 
   const stored = await storeBody(ctx, storageClass);
   const obj: ObjectVersion = {
