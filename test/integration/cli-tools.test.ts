@@ -31,8 +31,11 @@ const LARGE_FILE_BYTES = MULTIPART_IMPLEMENTED ? 100 * MiB : 20 * MiB;
 /** aws cli `s3.multipart_threshold` (its default is 8MB). */
 const AWS_MULTIPART_THRESHOLD = MULTIPART_IMPLEMENTED ? '8MB' : '64MB';
 
-/** Upper bound for one tool invocation. */
-const CALL_TIMEOUT_MS = 30_000;
+/**
+ * Upper bound for one tool invocation: a guard against hangs, not a speed target (100 MiB takes a
+ * few seconds on an idle machine, and several times that on a shared, loaded one).
+ */
+const CALL_TIMEOUT_MS = 120_000;
 
 const execFileP = promisify(execFile);
 
