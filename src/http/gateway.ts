@@ -46,6 +46,17 @@ export function createGateway(deps: GatewayDeps) {
     if (wait > 0) throw new S3Error('SlowDown', undefined, {}, { 'retry-after': String(wait) });
   }
 
+  /** A browser reads an error only with the bucket's CORS headers on it, as S3 sends them. */
+  async function addCorsHeaders(res: ServerResponse, bucketName: string, method: string, req: IncomingMessage): Promise<void> {
+    try {
+      const bucket = await deps.meta.getBucket(bucketName);
+      const cors = bucket && corsHeaders(bucket, method, req.headers);
+      if (cors) for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
+    } catch {
+      // The error answer matters more than its CORS headers.
+    }
+  }
+
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const requestId = nextRequestId();
@@ -59,9 +70,12 @@ export function createGateway(deps: GatewayDeps) {
     let op: Operation | undefined;
     let accessKey: string | null | undefined;
     let errorCode: string | undefined;
+    /** The bucket a browser request (one with an Origin) names, for CORS headers on errors too. */
+    let corsBucket: string | undefined;
 
     try {
       const address = parseAddress(rawUrl, req.headers.host, deps.domains);
+      if (req.headers.origin !== undefined) corsBucket = address.bucket;
       const virtualHostBucket = address.hostBucket;
       const path = rawUrl.split('?')[0]!;
       const secure = 'encrypted' in req.socket;
@@ -175,6 +189,7 @@ export function createGateway(deps: GatewayDeps) {
         if (s3err.code === 'InternalError') deps.onInternalError(err, requestId);
         // A body we did not read would be parsed as the next request: close instead.
         if (!req.complete) res.setHeader('connection', 'close');
+        if (corsBucket !== undefined && !res.hasHeader('access-control-allow-origin')) await addCorsHeaders(res, corsBucket, method, req);
         sendError(res, s3err, requestId, rawUrl.split('?')[0]!, head);
       }
     } finally {

@@ -196,8 +196,19 @@ test('actual requests from an allowed origin carry the Access-Control headers', 
   assert.equal(plain.headers.get('access-control-allow-origin'), null);
   assert.equal(plain.headers.get('vary'), null);
   await plain.arrayBuffer();
-  // Anonymous PUT to a private bucket: denied, and no rule is consulted before the access decision.
+  // Anonymous PUT to a private bucket: denied (nothing stored), but with the matching rule's headers,
+  // as S3 sends them, so the page can read the error.
   const put = await fetch(`${server.url}/${BUCKET}/x.txt`, { method: 'PUT', headers: { Origin: SITE }, body: 'x' });
   assert.equal(put.status, 403);
-  await put.arrayBuffer();
+  assert.equal(put.headers.get('access-control-allow-origin'), SITE);
+  assert.match(await put.text(), /<Code>AccessDenied<\/Code>/);
+  const missing = await fetch(`${server.url}/${BUCKET}/nope.txt`, { headers: { Origin: 'https://anyone.test' } });
+  assert.equal(missing.status, 403);
+  assert.equal(missing.headers.get('access-control-allow-origin'), '*');
+  await missing.arrayBuffer();
+  // An origin no rule allows gets the error without them.
+  const stranger = await fetch(`${server.url}/${BUCKET}/x.txt`, { method: 'PUT', headers: { Origin: 'https://evil.test' }, body: 'x' });
+  assert.equal(stranger.status, 403);
+  assert.equal(stranger.headers.get('access-control-allow-origin'), null);
+  await stranger.arrayBuffer();
 });
