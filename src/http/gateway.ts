@@ -175,6 +175,7 @@ export function createGateway(deps: GatewayDeps) {
         meta: deps.meta,
         engine: deps.engine,
         region: deps.region,
+        secure,
         defaultStorageClass: address.archive ? 'ARCHIVE' : 'STANDARD',
       };
       const response = await dispatch(op, ctx);

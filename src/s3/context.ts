@@ -60,6 +60,8 @@ export interface S3Context {
   meta: MetaStore;
   engine: ObjectEngine;
   region: string;
+  /** The request came over TLS (https URLs in answers). */
+  secure: boolean;
   /** The storage class a write gets without x-amz-storage-class (ARCHIVE on the s3-archive endpoint). */
   defaultStorageClass: 'STANDARD' | 'ARCHIVE';
 }

@@ -120,6 +120,7 @@ async function download(deps: ShareServeDeps, req: ShareRequest, link: ShareLink
     meta: deps.meta,
     engine: deps.engine,
     region: deps.region,
+    secure: req.secure,
     defaultStorageClass: 'STANDARD',
   };
   const response = req.method === 'HEAD' ? await headObject(ctx) : await getObject(ctx);

@@ -120,7 +120,8 @@ async function storeFile(ctx: S3Context, file: FormFile, range: { min: number; m
 /** `http(s)://host/bucket/key` of the new object, as S3's Location. */
 function objectUrl(ctx: S3Context, bucket: string, key: string): string {
   const host = header(ctx, 'host') ?? 'localhost';
-  const proto = header(ctx, 'x-forwarded-proto') === 'https' ? 'https' : 'http';
+  // Behind a TLS-terminating proxy the connection is plain, the proxy says https.
+  const proto = ctx.secure || header(ctx, 'x-forwarded-proto') === 'https' ? 'https' : 'http';
   const path = key.split('/').map(encodeURIComponent).join('/');
   return host.startsWith(`${bucket}.`) ? `${proto}://${host}/${path}` : `${proto}://${host}/${encodeURIComponent(bucket)}/${path}`;
 }
@@ -186,7 +187,7 @@ async function upload(ctx: S3Context, bucket: Bucket, form: Form): Promise<S3Res
   }
   const key = rawKey.replaceAll('${filename}', form.file.filename);
   checkKey(key);
-  await ctx.gate.check('s3:PutObject', bucket.name, key, { principal });
+  await ctx.gate.check('s3:PutObject', bucket.name, key, { principal, expectedOwner: fields.get('x-amz-expected-bucket-owner') ?? header(ctx, 'x-amz-expected-bucket-owner') });
 
   const headers = fieldsAsHeaders(fields);
   const acl = await aclFromHeaders({ ...ctx, headers, principal }, principal.accountId, bucket.owner, bucket);
