@@ -137,13 +137,16 @@ async function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, 
   };
 }
 
-/** `dataDir`: reuse a data directory a previous (stopped, kept) server left; default a fresh one. */
-export async function startOort(opts: { cpuProfDir?: string; dataDir?: string } = {}): Promise<ServerProc> {
+/**
+ * `dataDir`: reuse a data directory a previous (stopped, kept) server left; default a fresh one.
+ * `tree`: run the oort of another checkout (bench/ab.ts compares two).
+ */
+export async function startOort(opts: { cpuProfDir?: string; dataDir?: string; tree?: string; name?: string } = {}): Promise<ServerProc> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'oort-bench-')));
   const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
   return startChild(
-    'oort',
-    [...nodeArgs, CLI, 'server', '--port', '0', '--data-dir', dataDir, '--access-log', 'off'],
+    opts.name ?? 'oort',
+    [...nodeArgs, opts.tree ? join(resolve(opts.tree), 'src/cli.ts') : CLI, 'server', '--port', '0', '--data-dir', dataDir, '--access-log', 'off'],
     // The per-key rate limit (when the server has one) would measure the limiter, not the server.
     { ...process.env, OORT_ROOT_ACCESS_KEY: ACCESS_KEY, OORT_ROOT_SECRET_KEY: SECRET_KEY, OORT_RATE_LIMIT: '0' },
     dataDir,

@@ -172,6 +172,37 @@ export function metaStoreContract(name: string, open: () => Promise<MetaStore>, 
         assert.equal(await store.createBucket(bucketRecord('shared', 'acct-2')), 'exists');
         assert.equal((await store.getBucket('shared'))?.owner, 'acct-1');
       });
+
+      // Stores may cache bucket records (read on every request): each write must show at once.
+      it('getBucket sees each settings change, a delete and a new bucket of the same name', async () => {
+        await store.createBucket(bucketRecord('c', 'acct-1'));
+        assert.deepEqual((await store.getBucket('c'))?.settings, {});
+        assert.equal(await store.updateBucketSettings('c', (s) => ({ ...s, policy: '{"v":1}' })), true);
+        assert.equal((await store.getBucket('c'))?.settings.policy, '{"v":1}');
+        assert.equal(await store.updateBucketSettings('c', ({ policy: _, ...rest }) => ({ ...rest, acl: [] })), true);
+        assert.deepEqual((await store.getBucket('c'))?.settings, { acl: [] });
+        assert.equal(await store.updateBucketSettings('nope', (s) => s), false);
+        assert.equal(await store.getBucket('nope'), undefined);
+        assert.equal((await store.deleteBucket('c')).status, 'deleted');
+        assert.equal(await store.getBucket('c'), undefined);
+        assert.equal(await store.createBucket(bucketRecord('c', 'acct-2')), 'created');
+        assert.deepEqual(await store.getBucket('c'), bucketRecord('c', 'acct-2'));
+      });
+
+      it('a record handed out cannot change what later reads return', async () => {
+        await store.createBucket(bucketRecord('d', 'acct-1'));
+        const first = (await store.getBucket('d'))!;
+        try {
+          (first as { owner: string }).owner = 'intruder';
+          (first.settings as { policy?: string }).policy = 'tampered';
+        } catch {
+          // a frozen record refuses the change: as good
+        }
+        assert.deepEqual(await store.getBucket('d'), bucketRecord('d', 'acct-1'));
+        // A failed settings change (the function throws) leaves the record as it was.
+        await assert.rejects(store.updateBucketSettings('d', () => { throw new Error('no'); }), /no/);
+        assert.deepEqual(await store.getBucket('d'), bucketRecord('d', 'acct-1'));
+      });
     });
 
     describe('objects', () => {

@@ -112,6 +112,40 @@ export function objectFrom(r: Row): ObjectVersion {
   return withAccess(o, r);
 }
 
+/**
+ * The same, from a row read as an array in OBJECT_COLUMNS order (the point reads of GET and HEAD:
+ * arrays skip building a 17-property row object per read). Indexes follow OBJECT_COLUMNS.
+ */
+export function objectFromArray(r: SQLOutputValue[]): ObjectVersion {
+  const o: ObjectVersion = {
+    bucket: r[0] as string,
+    key: r[1] as string,
+    versionId: r[2] as string,
+    size: r[3] as number,
+    etag: r[4] as string,
+    lastModified: new Date(r[5] as number),
+    storageClass: r[6] as string,
+    owner: r[7] as string,
+    contentHeaders: parseRecord(r[8] as string),
+    userMetadata: parseRecord(r[9] as string),
+    locator: r[13] as string,
+  };
+  const checksum = checksumOf(r[10], r[11], r[12]);
+  if (checksum) o.checksum = checksum;
+  if (r[14] !== null) o.parts = decodeParts(r[14] as string);
+  if (r[15] !== null) o.acl = JSON.parse(r[15] as string) as Grant[];
+  if (r[16] !== null) o.tags = JSON.parse(r[16] as string) as Tag[];
+  return o;
+}
+
+/** Column count of OBJECT_COLUMNS: a statement's extra columns follow at this index. */
+export const OBJECT_COLUMN_COUNT = OBJECT_COLUMNS.split(', ').length;
+
+/** Most objects have no content headers or metadata: '{}' needs no parser. */
+function parseRecord(json: string): Record<string, string> {
+  return json === '{}' ? {} : (JSON.parse(json) as Record<string, string>);
+}
+
 type PartTuple = [number, number, string, string] | [number, number, string, string, string, string, string];
 
 export function encodeParts(parts: ObjectPart[]): string {

@@ -41,6 +41,11 @@ function limitedScans(db: DatabaseSync, select: string): RangeScans {
   return [make('>', ''), make('>=', ''), make('>', ' AND key < ?'), make('>=', ' AND key < ?')];
 }
 
+function arrays(s: StatementSync): StatementSync {
+  s.setReturnArrays(true);
+  return s;
+}
+
 export function prepareStatements(db: DatabaseSync) {
   const p = (sql: string) => db.prepare(sql);
   return {
@@ -66,6 +71,16 @@ export function prepareStatements(db: DatabaseSync) {
     updateBucketSettings: p('UPDATE buckets SET settings = ? WHERE name = ?'),
 
     getObject: p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?`),
+    /** GET and HEAD: the row as an array (objectFromArray), without a moved-out locator. */
+    readObject: arrays(p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?`)),
+    /** GET: the row as an array plus, when its locator was moved out ('#id'), that locator; one read. */
+    readObjectWithLocator: arrays(
+      p(
+        `SELECT ${OBJECT_COLUMNS.split(', ').map((c) => `o.${c}`).join(', ')}, l.locator FROM objects o ` +
+          "LEFT JOIN long_locators l ON o.locator LIKE '#%' AND l.id = CAST(substr(o.locator, 2) AS INTEGER) " +
+          'WHERE o.bucket = ? AND o.key = ?',
+      ),
+    ),
     putObject: p(`INSERT OR REPLACE INTO objects (${OBJECT_COLUMNS}) VALUES (${OBJECT_VALUES})`),
     updateObjectAccess: p('UPDATE objects SET acl = $acl, tags = $tags WHERE bucket = $bucket AND key = $key'),
     deleteObject: p(`DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING ${OBJECT_COLUMNS}`),

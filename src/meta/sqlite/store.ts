@@ -35,6 +35,8 @@ import {
   bucketFrom,
   bucketParams,
   objectFrom,
+  objectFromArray,
+  OBJECT_COLUMN_COUNT,
   summaryFrom,
   objectParams,
   partFrom,
@@ -53,6 +55,9 @@ type Row = Record<string, SQLOutputValue>;
 /** Locators longer than this live in `long_locators` (see schema.ts). */
 const SPILL_AT = 512;
 
+/** Bucket records kept in memory (the oldest dropped first past this). */
+const BUCKET_CACHE_MAX = 10_000;
+
 /** SQLITE_CONSTRAINT_FOREIGNKEY: a write named a bucket (or upload) that does not exist. */
 const FOREIGN_KEY_FAILED = 787;
 
@@ -64,6 +69,12 @@ export class SqliteMetaStore implements MetaStore {
   private readonly shares: ShareRows;
   /** Writes waiting for the next group commit. */
   private pending: Array<{ fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+  /**
+   * Bucket records by name, read on every request. Coherent because this connection is the only
+   * writer of the file (one server process), and every bucket write here drops the entry inside
+   * its own statement or transaction. Records are frozen: callers share them.
+   */
+  private readonly buckets = new Map<string, Bucket>();
 
   private constructor(db: DatabaseSync) {
     this.db = db;
@@ -149,13 +160,20 @@ export class SqliteMetaStore implements MetaStore {
   // Buckets
 
   async createBucket(bucket: Bucket): Promise<'created' | 'exists'> {
+    this.buckets.delete(bucket.name);
     const { changes } = this.q.insertBucket.run(bucketParams(bucket));
     return changes === 1 ? 'created' : 'exists';
   }
 
   async getBucket(name: string): Promise<Bucket | undefined> {
+    const hit = this.buckets.get(name);
+    if (hit) return hit;
     const row = this.q.getBucket.get(name);
-    return row ? bucketFrom(row) : undefined;
+    if (!row) return undefined; // not cached: a name that does not exist costs a read, not memory
+    const bucket = frozenBucket(bucketFrom(row));
+    if (this.buckets.size >= BUCKET_CACHE_MAX) this.buckets.delete(this.buckets.keys().next().value!);
+    this.buckets.set(name, bucket);
+    return bucket;
   }
 
   async listBuckets(owner?: string): Promise<Bucket[]> {
@@ -168,6 +186,7 @@ export class SqliteMetaStore implements MetaStore {
       const row = this.q.getBucket.get(name);
       if (!row) return false;
       const next = change(bucketFrom(row).settings);
+      this.buckets.delete(name);
       this.q.updateBucketSettings.run(JSON.stringify(next), name);
       return true;
     });
@@ -182,6 +201,7 @@ export class SqliteMetaStore implements MetaStore {
       const orphanLocators = this.q.bucketPartLocators.all(name).map((r) => r.locator as string);
       this.q.deleteBucketParts.run(name);
       this.q.deleteBucketUploads.run(name);
+      this.buckets.delete(name);
       this.q.deleteBucket.run(name);
       return { status: 'deleted' as const, orphanLocators };
     });
@@ -191,11 +211,12 @@ export class SqliteMetaStore implements MetaStore {
 
   async getObject(bucket: string, key: string, options?: { locators?: boolean }): Promise<ObjectVersion | undefined> {
     checkText('key', key);
-    const row = this.q.getObject.get(bucket, key);
+    const withLocator = options?.locators !== false;
+    // One read: with the locator, the row joined with its moved-out locator if it has one.
+    const row = (withLocator ? this.q.readObjectWithLocator : this.q.readObject).get(bucket, key) as unknown as SQLOutputValue[] | undefined;
     if (!row) return undefined;
-    if (options?.locators !== false) return this.objectOf(row);
-    const o = objectFrom(row);
-    if (o.locator.startsWith('#')) o.locator = '';
+    const o = objectFromArray(row);
+    if (o.locator.startsWith('#')) o.locator = withLocator ? (row[OBJECT_COLUMN_COUNT] as string) : '';
     return o;
   }
 
@@ -567,6 +588,18 @@ export class SqliteMetaStore implements MetaStore {
       if (this.db.isTransaction) this.q.commit.run();
     }
   }
+}
+
+/** A bucket record that cannot be changed by whoever it is handed to (the cache shares it). */
+function frozenBucket(b: Bucket): Bucket {
+  deepFreeze(b.settings);
+  return Object.freeze(b);
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  for (const v of Object.values(value)) deepFreeze(v);
+  Object.freeze(value);
 }
 
 /** Why a write's condition refuses it against the current version, if it does. */
