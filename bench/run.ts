@@ -19,6 +19,7 @@ import { Client, percentile, rng, runLoad, type LoadResult, type Req, type Res }
 import { ACCESS_KEY, SECRET_KEY, cpuMsOf, startOort, startReference, type ServerProc } from './servers.ts';
 import { Signer, canonicalQuery, objectPath } from './sigv4.ts';
 import { summariseProfile } from './profile-summary.ts';
+import { bigListFigures } from './list-big.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const KiB = 1024;
@@ -31,10 +32,12 @@ const GiB = 1024 * MiB;
 const HELP = `Usage: npm run bench -- [options]
   --quick             smaller counts and shorter durations (under a minute)
   --scenario a,b,...  run only these (default: all but big-multipart); names:
-                      ${'put-4k get-4k head-4k mixed list-load list-flat list-delim put-1g get-1g mpu-1g engine nodes big-multipart'}
+                      ${'put-4k get-4k head-4k mixed list-load list-flat list-delim put-1g get-1g mpu-1g engine nodes big-multipart list-1m'}
   --duration S        seconds per server for the timed scenarios (default 10, quick 1.5)
   --profile           run oort under --cpu-prof (one server per scenario, no reference) and
                       summarise the hottest functions (default scenarios: put-4k,get-4k)
+  --list-keys N       list-1m: keys in the bucket (default 1000000; quick 100000)
+  --list-dir DIR      list-1m: reuse a data directory a previous list-1m run kept (--keep)
   --out DIR           where results go (default bench-results/)
   --keep              keep the servers' data directories`;
 
@@ -46,6 +49,8 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     out: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'list-keys': { type: 'string' },
+    'list-dir': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
   strict: true,
@@ -96,7 +101,8 @@ const config = {
 // 'engine' runs bench/engine.ts (the shard engine without HTTP: codec, layouts, degraded read, repair);
 // 'nodes' runs bench/nodes.ts (the engine over 6 local storage nodes: ratio to 1 dir, degraded, hung node, repair).
 const DEFAULT_SCENARIOS = ['put-4k', 'get-4k', 'head-4k', 'mixed', 'list-load', 'list-flat', 'list-delim', 'put-1g', 'get-1g', 'mpu-1g', 'engine', 'nodes'];
-const ALL_SCENARIOS = [...DEFAULT_SCENARIOS, 'big-multipart'];
+// list-1m writes a million keys first (a few minutes): only when asked for.
+const ALL_SCENARIOS = [...DEFAULT_SCENARIOS, 'big-multipart', 'list-1m'];
 const selected = args.scenario
   ? args.scenario.split(',').map((s) => s.trim()).filter(Boolean)
   : args.profile
@@ -803,8 +809,14 @@ async function benchmark(): Promise<void> {
   const started = performance.now();
   commitAtStart = gitCommit();
   log(`commit ${commitAtStart ?? '?'}; scenarios: ${selected.join(', ')}${quick ? ' (quick)' : ''}; machine load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const httpScenarios = selected.filter((s) => s !== 'engine' && s !== 'nodes' && s !== 'list-1m');
+  if (httpScenarios.length === 0) {
+    if (selected.includes('engine')) await engineFigures(join(outDir, `${stamp}-engine.json`));
+    if (selected.includes('nodes')) await engineFigures(join(outDir, `${stamp}-nodes.json`), 'nodes.ts', 'storage nodes: the shard engine over 6 local oort node processes');
+    if (selected.includes('list-1m')) await bigList(join(outDir, `${stamp}-list-1m.json`));
+    return;
+  }
   const oort = await startTarget('oort');
-  const httpScenarios = selected.filter((s) => s !== 'engine' && s !== 'nodes');
   const needRef = httpScenarios.some((s) => SCENARIOS.find((d) => d.name === s)!.sides?.includes('ref') ?? true);
   const ref = needRef ? await startTarget('ref') : undefined;
   const targets = ref ? [ref, oort] : [oort];
@@ -847,6 +859,26 @@ async function benchmark(): Promise<void> {
   }
   if (selected.includes('engine')) await engineFigures(join(outDir, `${stamp}-engine.json`));
   if (selected.includes('nodes')) await engineFigures(join(outDir, `${stamp}-nodes.json`), 'nodes.ts', 'storage nodes: the shard engine over 6 local oort node processes');
+  if (selected.includes('list-1m')) await bigList(join(outDir, `${stamp}-list-1m.json`));
+}
+
+/** ListObjectsV2 over a bucket of a million keys (bench/list-big.ts), printed and saved. */
+async function bigList(file: string): Promise<void> {
+  const keys = args['list-keys'] !== undefined ? Number(args['list-keys']) : quick ? 100_000 : 1_000_000;
+  if (!(keys >= 1000)) throw new Error(`invalid --list-keys ${args['list-keys']}`);
+  log(`list-1m: ListObjectsV2 over ${keys.toLocaleString('en-US')} keys`);
+  const f = await bigListFigures({ keys, durationMs: config.durationMs, dataDir: args['list-dir'], keep: args.keep!, log });
+  console.log(`\nlist-1m: ${keys.toLocaleString('en-US')} keys (${Math.ceil(keys / 1000)} folders of 1000)${f.prefillSeconds !== undefined ? `, prefilled in ${f.prefillSeconds.toFixed(0)} s` : ''}; target p50 < 10 ms`);
+  console.log('  scenario                               pages   keys/s   p50 ms  p99 ms  server CPU ms/page  result');
+  for (const r of f.results) {
+    console.log(
+      `  ${r.name.padEnd(38)} ${String(r.pages).padStart(5)} ${fmtRate(r.keysPerS).padStart(8)} ${fmtMs(r.p50Ms).padStart(8)} ${fmtMs(r.p99Ms).padStart(7)} ${r.serverCpuMsPerPage.toFixed(1).padStart(19)}  ${r.p50Ms < 10 ? 'PASS' : 'FAIL'}${r.errors ? ` (${r.errors} errors)` : ''}`,
+    );
+  }
+  if (args.keep) console.log(`  data directory kept: ${f.dataDir} (reuse with --list-dir)`);
+  await mkdir(outDir, { recursive: true });
+  await writeFile(file, JSON.stringify({ date: new Date().toISOString(), commit: commitAtStart, ...f }, null, 2) + '\n');
+  console.log(`list-1m results: ${file}`);
 }
 
 /** The shard engine's own figures (bench/engine.ts, or nodes.ts, in a child process), printed and saved. */
