@@ -1,7 +1,7 @@
 // SigV4 canonical request and string to sign, and the signature check over the canonical forms
 // real clients produce.
 import type { KeyObject } from 'node:crypto';
-import { EMPTY_SHA256, hmacSha256, safeEqual, sha256Hex } from './crypto.ts';
+import { EMPTY_SHA256, hmacSha256Hex, safeEqual, sha256Hex } from './crypto.ts';
 import type { QueryParam, RequestParts } from './request-parts.ts';
 import { headerValues } from './request-parts.ts';
 import { canonicalPath, canonicalQueryPart } from './uri-encoding.ts';
@@ -49,7 +49,7 @@ export function stringToSign(amzDate: string, scope: string, canonical: string):
 }
 
 export function signHex(signingKey: Uint8Array | KeyObject, text: string): string {
-  return hmacSha256(signingKey, text).toString('hex');
+  return hmacSha256Hex(signingKey, text);
 }
 
 export interface V4SignatureInput {

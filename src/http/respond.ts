@@ -61,7 +61,8 @@ function drained(res: ServerResponse): Promise<void> {
 
 function writeHead(res: ServerResponse, r: S3Response): void {
   res.statusCode = r.status;
-  for (const [name, value] of Object.entries(r.headers ?? {})) res.setHeader(name, value);
+  const headers = r.headers;
+  if (headers) for (const name in headers) res.setHeader(name, headers[name]!);
 }
 
 /** An S3 error as the XML document (or bare status, for HEAD) Amazon S3 sends. */

@@ -47,13 +47,17 @@ async function getOrHead(ctx: S3Context, withBody: boolean): Promise<S3Response>
   const headers: Record<string, string | number> = objectHeaders(obj);
   // S3 shows the tag count only to callers who may read the tags.
   if (headers['x-amz-tagging-count'] !== undefined && !(await mayReadTags(ctx, obj))) delete headers['x-amz-tagging-count'];
-  for (const [param, name] of Object.entries(OVERRIDES)) {
-    const v = ctx.query.get(param);
-    if (v !== null) headers[name] = v;
+  // Most GETs carry no query at all: skip the lookups.
+  const hasQuery = ctx.query.size > 0;
+  if (hasQuery) {
+    for (const param in OVERRIDES) {
+      const v = ctx.query.get(param);
+      if (v !== null) headers[OVERRIDES[param]!] = v;
+    }
   }
 
   let range: ByteRange | undefined;
-  const partNumber = ctx.query.get('partNumber');
+  const partNumber = hasQuery ? ctx.query.get('partNumber') : null;
   if (partNumber !== null) {
     range = partRange(obj, partNumber);
     headers['x-amz-mp-parts-count'] = obj.parts?.length ?? 1;
