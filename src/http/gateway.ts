@@ -40,6 +40,8 @@ export interface GatewayDeps {
  * Nothing reads the body before the signature is checked and the rate limit has let it through.
  */
 export function createGateway(deps: GatewayDeps) {
+  // What every request's access gate needs: made once, not per request.
+  const gateDeps = { meta: deps.meta, access: deps.access, credentials: (id: string) => deps.identity.credentialsOf(id) };
   /** Takes a token for this client or fails with SlowDown (503, Retry-After). */
   function limit(client: string, rate?: number): void {
     const wait = deps.limiter.take(client, rate);
@@ -115,7 +117,7 @@ export function createGateway(deps: GatewayDeps) {
       if (virtualHostBucket === undefined && path.startsWith(OWNER_API_PREFIX)) {
         const gate = (p: Principal, query: URLSearchParams) =>
           createGate(
-            { meta: deps.meta, access: deps.access, credentials: (id) => deps.identity.credentialsOf(id) },
+            gateDeps,
             { principal: p, headers: req.headers, query, sourceIp: ip, secure },
           );
         const origin = `${secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
@@ -139,7 +141,7 @@ export function createGateway(deps: GatewayDeps) {
         isForm: /^multipart\/form-data/i.test(req.headers['content-type'] ?? ''),
       });
       const gate = createGate(
-        { meta: deps.meta, access: deps.access, credentials: (id) => deps.identity.credentialsOf(id) },
+        gateDeps,
         { principal: caller, headers: req.headers, query: address.query, sourceIp: ip, secure },
       );
       // The access decision, before any handler runs (handlers marked 'self' decide for themselves).
