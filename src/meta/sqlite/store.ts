@@ -118,7 +118,7 @@ export class SqliteMetaStore implements MetaStore {
   // Accounts and access keys
 
   async createAccount(account: Account): Promise<'created' | 'exists'> {
-    return this.accounts.createAccount(account);
+    return this.write(() => this.accounts.createAccount(account));
   }
 
   async getAccount(id: string): Promise<Account | undefined> {
@@ -134,7 +134,7 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async updateAccount(id: string, change: AccountChange): Promise<boolean> {
-    return this.accounts.updateAccount(id, change);
+    return this.write(() => this.accounts.updateAccount(id, change));
   }
 
   async createAccessKey(key: AccessKey): Promise<'created' | 'exists' | 'limit' | 'missing'> {
@@ -150,11 +150,12 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async updateAccessKey(accessKeyId: string, change: Partial<Pick<AccessKey, 'status' | 'sealedSecret' | 'lastUsed'>>): Promise<boolean> {
-    return this.accounts.updateAccessKey(accessKeyId, change);
+    // Through the group commit: a key's last-used time is written while requests are served.
+    return this.write(() => this.accounts.updateAccessKey(accessKeyId, change));
   }
 
   async deleteAccessKey(accessKeyId: string): Promise<boolean> {
-    return this.accounts.deleteAccessKey(accessKeyId);
+    return this.write(() => this.accounts.deleteAccessKey(accessKeyId));
   }
 
   // Buckets
