@@ -217,7 +217,8 @@ export class ShardEngine implements ObjectEngine {
       const lifecycle = r.state === 'draining' || r.state === 'quarantined' ? r.state : 'online';
       const domain = new RemoteDomain(r.id, r.address, this.options.nodes!);
       domain.capacityOverride = r.capacityBytes;
-      this.ctx.domains.add(domain, true, lifecycle, r.zone);
+      // Unreachable until its first heartbeat answers (in open(), before anything is served).
+      this.ctx.domains.add(domain, false, lifecycle, r.zone);
       if (r.freeBytes !== undefined) this.ctx.domains.setFree(r.id, r.freeBytes);
     }
   }
@@ -368,15 +369,20 @@ export class ShardEngine implements ObjectEngine {
     // Piece files that no piece row names (a crash between a piece write and its segment commit,
     // a repair that lost its race, a failed delete), and unfinished writes.
     for (const domain of this.ctx.domains.online()) {
-      const recorded = new Set((await this.ctx.segments.piecesOnDomain(domain.id)).map((r) => pieceName(r.streamId, r.segment, r.piece)));
-      for (const listing of [domain.list(), domain.listTrash()]) {
-        for await (const info of listing) {
-          if (recorded.has(info.name) || info.mtime >= olderThan) continue;
-          await domain.delete(info.name).catch(() => {});
-          removed++;
+      try {
+        const recorded = new Set((await this.ctx.segments.piecesOnDomain(domain.id)).map((r) => pieceName(r.streamId, r.segment, r.piece)));
+        for (const listing of [domain.list(), domain.listTrash()]) {
+          for await (const info of listing) {
+            if (recorded.has(info.name) || info.mtime >= olderThan) continue;
+            await domain.delete(info.name).catch(() => {});
+            removed++;
+          }
         }
+        removed += await domain.sweepTemporary(olderThan);
+      } catch (err) {
+        // An unreachable node is swept another time; it does not stop the others (or the start).
+        this.ctx.log(`garbage collection skipped ${domain.address}: ${String(err)}`);
       }
-      removed += await domain.sweepTemporary(olderThan);
     }
     return removed;
   }

@@ -251,13 +251,30 @@ export class RemoteDomain implements FailureDomain {
     return { name, size: Number(a.headers['content-length']), mtime: new Date(Number(a.headers['x-oort-mtime'])) };
   }
 
+  /** The listing streamed line by line (a node may hold millions of pieces). */
   private async *listing(trash: boolean): AsyncIterable<PieceInfo> {
-    const a = await this.call('GET', `/v1/pieces${trash ? '?trash=1' : ''}`, {}, undefined, 600_000);
-    if (a.status !== 200) this.fail(a, 'list');
-    for (const line of a.body.toString('utf8').split('\n')) {
-      if (!line) continue;
-      const p = JSON.parse(line) as { name: string; size: number; mtime: number };
-      yield { name: p.name, size: p.size, mtime: new Date(p.mtime) };
+    const { req, nonce } = this.start('GET', `/v1/pieces${trash ? '?trash=1' : ''}`);
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      req.on('response', resolve);
+      req.on('error', reject);
+      req.setTimeout(this.options.timeoutMs ?? 10_000, () => req.destroy(new NodeRequestError(`${this.address}: listing not answered in time`)));
+      req.end();
+    });
+    const status = res.statusCode ?? 0;
+    if (status !== 200 || !checkAnswer(this.options.key, nonce, status, res.headers[HEADER_ANSWER])) {
+      res.resume();
+      throw new NodeRequestError(`${this.address}: list answered ${status}`, status);
+    }
+    let rest = '';
+    res.setEncoding('utf8');
+    for await (const chunk of res as AsyncIterable<string>) {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop()!;
+      for (const line of lines) {
+        if (!line) continue;
+        const p = JSON.parse(line) as { name: string; size: number; mtime: number };
+        yield { name: p.name, size: p.size, mtime: new Date(p.mtime) };
+      }
     }
   }
 
