@@ -214,30 +214,36 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       throw new HttpError(507, `free space ${space.free} B is below the reserve of ${o.reserveBytes} B`);
     }
     const writer = await domain.create(name);
-    let tail = Buffer.alloc(0);
+    // Incoming socket chunks (~64 KiB) are gathered into writes of about 1 MiB; the last
+    // HEADER_SIZE bytes seen are always held back (they may be the header).
+    const WRITE_BYTES = 1024 * 1024;
+    let held: Buffer[] = [];
+    let heldBytes = 0;
     let written = 0;
     let committed = false;
+    let tail = Buffer.alloc(0);
     try {
       for await (const c of req) {
         const chunk = c as Buffer;
-        if (tail.length + chunk.length <= HEADER_SIZE) {
-          tail = Buffer.concat([tail, chunk]);
-          continue;
-        }
-        if (chunk.length >= HEADER_SIZE) {
-          if (tail.length > 0) await writer.write(tail);
-          const body = chunk.subarray(0, chunk.length - HEADER_SIZE);
-          await writer.write(body);
-          written += tail.length + body.length;
-          tail = Buffer.from(chunk.subarray(chunk.length - HEADER_SIZE));
-        } else {
-          const all = Buffer.concat([tail, chunk]);
+        held.push(chunk);
+        heldBytes += chunk.length;
+        if (heldBytes >= WRITE_BYTES + HEADER_SIZE) {
+          const all = Buffer.concat(held, heldBytes);
           const body = all.subarray(0, all.length - HEADER_SIZE);
           await writer.write(body);
           written += body.length;
-          tail = Buffer.from(all.subarray(all.length - HEADER_SIZE));
+          held = [all.subarray(all.length - HEADER_SIZE)];
+          heldBytes = HEADER_SIZE;
         }
       }
+      if (heldBytes > HEADER_SIZE) {
+        const all = Buffer.concat(held, heldBytes);
+        await writer.write(all.subarray(0, all.length - HEADER_SIZE));
+        written += all.length - HEADER_SIZE;
+        held = [all.subarray(all.length - HEADER_SIZE)];
+        heldBytes = HEADER_SIZE;
+      }
+      tail = Buffer.concat(held, heldBytes);
       if (tail.length !== HEADER_SIZE) throw new HttpError(400, 'the body is shorter than a piece header');
       let header;
       try {

@@ -236,6 +236,9 @@ interface RepairHooks {
 
 class RestartWithMoreTargets extends Error {}
 
+/** Stripes read and rebuilt per step: 1 MiB reads per piece at 256 KiB blocks. */
+const BATCH_STRIPES = 4;
+
 /** Repairs one segment. */
 export async function repairSegment(ctx: EngineContext, streamId: string, segment: number, hooks: RepairHooks): Promise<RepairOutcome> {
   const seg = await ctx.segments.getSegment(streamId, segment);
@@ -331,32 +334,45 @@ async function rebuild(
     }
     const codec = codecFor(seg.k, seg.m);
     const targetList = [...placed.keys()].sort((a, b) => a - b);
-    // Stripe s+1 is read (and its blocks checked) while stripe s is rebuilt and written.
-    const readStripe = async (s: number) => {
-      const block = layout.blockOf(s);
-      const offset = HEADER_SIZE + layout.pieceOffsetOf(s);
-      const shards: Array<Buffer | undefined> = new Array(n).fill(undefined);
-      // Read and check every remaining piece's block: a repair is also a verification pass.
+    // Stripes go in batches of BATCH_STRIPES: one read per source piece and one write per rebuilt
+    // piece per batch (blocks of consecutive stripes are contiguous in a piece), and batch b+1 is
+    // read (its blocks checked) while batch b is rebuilt and written.
+    const readBatch = async (first: number) => {
+      const last = Math.min(layout.stripeCount, first + BATCH_STRIPES) - 1;
+      const offset = HEADER_SIZE + layout.pieceOffsetOf(first);
+      let length = 0;
+      for (let s = first; s <= last; s++) length += layout.blockOf(s);
+      // shards[s - first][i]: block of stripe s from piece i.
+      const shards: Array<Array<Buffer | undefined>> = Array.from({ length: last - first + 1 }, () => new Array(n).fill(undefined));
+      // Read and check every remaining piece's blocks: a repair is also a verification pass.
       const bad: number[] = [];
       await Promise.all(
         [...sources].map(async ([i, src]) => {
           try {
-            const b = await src.handle.read(offset, block);
-            if (hash('sha256', b, 'buffer').equals(src.hashes[s]!)) shards[i] = b;
-            else bad.push(i);
+            const bytes = await src.handle.read(offset, length);
+            let at = 0;
+            for (let s = first; s <= last; s++) {
+              const b = bytes.subarray(at, at + layout.blockOf(s));
+              at += b.length;
+              if (!hash('sha256', b, 'buffer').equals(src.hashes[s]!)) {
+                bad.push(i);
+                return;
+              }
+              shards[s - first]![i] = b;
+            }
           } catch {
             bad.push(i);
           }
         }),
       );
-      return { block, shards, bad };
+      return { first, last, shards, bad };
     };
-    let next: ReturnType<typeof readStripe> | undefined = layout.stripeCount > 0 ? readStripe(0) : undefined;
+    let next: ReturnType<typeof readBatch> | undefined = layout.stripeCount > 0 ? readBatch(0) : undefined;
     let writing: Promise<unknown> = Promise.resolve();
     try {
-      for (let s = 0; s < layout.stripeCount; s++) {
-        const { block, shards, bad } = await next!;
-        next = s + 1 < layout.stripeCount ? readStripe(s + 1) : undefined;
+      while (next) {
+        const { first, last, shards, bad } = await next;
+        next = last + 1 < layout.stripeCount ? readBatch(last + 1) : undefined;
         next?.catch(() => {});
         if (bad.length > 0) {
           await next?.catch(() => {});
@@ -370,14 +386,22 @@ async function rebuild(
           throw new RestartWithMoreTargets();
         }
         if (targetList.length === 0) continue;
-        await hooks.throttle(block * targetList.length, critical);
-        const outs = targetList.map(() => Buffer.allocUnsafe(block));
-        codec.reconstruct(shards, targetList, outs, block);
-        targetList.forEach((t, i) => rebuiltHashes.get(t)!.push(hash('sha256', outs[i]!, 'buffer')));
-        // One stripe's writes in flight at a time, in order.
+        let bytes = 0;
+        for (let s = first; s <= last; s++) bytes += layout.blockOf(s);
+        await hooks.throttle(bytes * targetList.length, critical);
+        const outs = targetList.map(() => Buffer.allocUnsafe(bytes));
+        let at = 0;
+        for (let s = first; s <= last; s++) {
+          const block = layout.blockOf(s);
+          const views = outs.map((o) => o.subarray(at, at + block));
+          codec.reconstruct(shards[s - first]!, targetList, views, block);
+          targetList.forEach((t, i) => rebuiltHashes.get(t)!.push(hash('sha256', views[i]!, 'buffer')));
+          at += block;
+        }
+        // One batch's writes in flight at a time, in order.
         await writing;
         writing = Promise.all(targetList.map((t, i) => writers.get(t)!.write(outs[i]!)));
-        hooks.onBytes(block * targetList.length);
+        hooks.onBytes(bytes * targetList.length);
       }
       await writing;
     } finally {
