@@ -6,7 +6,7 @@
 // Usage: node bench/nodes.ts [--size MiB] [--json]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -58,10 +58,27 @@ async function startNode(dir: string, secretFile: string): Promise<Node> {
   });
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+/** CPU time (ms) of a child process so far, from /proc (user + system). */
+async function childCpuMs(pid: number | undefined): Promise<number> {
+  if (!pid) return 0;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) || 0) + (Number(fields[12]) || 0)) * 10; // clock ticks of 10 ms
+}
+
+/** CPU of this process and the live nodes together (ms): on a shared machine, a steadier figure than time. */
+async function cpuMs(): Promise<number> {
+  const own = process.cpuUsage();
+  let total = (own.user + own.system) / 1000;
+  for (const n of nodes) total += await childCpuMs(n.child.pid);
+  return total;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; cpu: number; value: T }> {
+  const c = await cpuMs();
   const t = performance.now();
   const value = await fn();
-  return { ms: performance.now() - t, value };
+  return { ms: performance.now() - t, cpu: (await cpuMs()) - c, value };
 }
 
 function p99(times: number[]): number {
@@ -108,6 +125,11 @@ try {
   say(`read ${BIG / MiB} MiB, ${label}`, mibs(r.ms), 'MiB/s');
   say('write ratio, 6 nodes / 1 dir', w1.ms / w.ms);
   say('read ratio, 6 nodes / 1 dir', r1.ms / r.ms);
+  const perMiB = (cpu: number) => cpu / (BIG / MiB);
+  say('CPU per MiB written, 1 dir', perMiB(w1.cpu), 'ms');
+  say('CPU per MiB read, 1 dir', perMiB(r1.cpu), 'ms');
+  say('CPU per MiB written, 6 nodes (gateway + nodes)', perMiB(w.cpu), 'ms');
+  say('CPU per MiB read, 6 nodes (gateway + nodes)', perMiB(r.cpu), 'ms');
 
   // 1 MiB range reads at random offsets: healthy, then with one node hung.
   const ranges = async (count: number) => {
@@ -143,6 +165,7 @@ try {
   const rep = await timed(() => engine.repairAll());
   const s = await engine.repairStatus();
   say('repair onto fresh nodes (unthrottled), rebuilt bytes', s.repairedBytes / MiB / (rep.ms / 1000), 'MiB/s');
+  say('CPU per rebuilt MiB (gateway + nodes)', rep.cpu / (s.repairedBytes / MiB), 'ms');
   await engine.close();
   await meta.close();
 } finally {

@@ -19,6 +19,9 @@ import type { SegmentRecord, StreamRecord } from './segment-store.ts';
 
 /** Ciphertext requested ahead of the consumer. */
 const READ_AHEAD_BYTES = 4 * 1024 * 1024;
+/** Full stripes read together on the healthy path (at most this many, and this many bytes). */
+const GROUP_STRIPES = 4;
+const GROUP_BYTES = 4 * 1024 * 1024;
 
 export class DataUnavailableError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -87,14 +90,15 @@ export class SegmentReader {
   }
 
   async *read(start: number, end: number): AsyncGenerator<Buffer> {
-    const units = this.plan(start, end);
+    const groups = this.group(this.plan(start, end));
     const inflight: Array<Promise<Buffer[]>> = [];
     let next = 0;
-    // Keep about READ_AHEAD_BYTES of ciphertext requested ahead (at least two stripes).
-    const depth = Math.max(2, Math.ceil(READ_AHEAD_BYTES / this.layout.stripeSize));
+    // Keep about READ_AHEAD_BYTES of ciphertext requested ahead (at least two groups of stripes).
+    const perGroup = this.layout.stripeSize * Math.max(1, ...groups.map((g) => g.length));
+    const depth = Math.max(2, Math.ceil(READ_AHEAD_BYTES / perGroup));
     const fill = () => {
-      while (inflight.length < depth && next < units.length) {
-        const p = this.readUnit(units[next++]!);
+      while (inflight.length < depth && next < groups.length) {
+        const p = this.readGroup(groups[next++]!);
         p.catch(() => {}); // awaited below; keeps an early failure from being unhandled
         inflight.push(p);
       }
@@ -125,26 +129,112 @@ export class SegmentReader {
     return units;
   }
 
+  /**
+   * Consecutive full stripes in groups of up to GROUP_BYTES of ciphertext: a healthy read of a
+   * group asks each data piece once (its blocks of consecutive stripes are contiguous), which
+   * cuts the requests per byte by the group size (what a storage node's round trip costs).
+   */
+  private group(units: Unit[]): Unit[][] {
+    const most = Math.max(1, Math.min(GROUP_STRIPES, Math.floor(GROUP_BYTES / this.layout.stripeSize)));
+    const groups: Unit[][] = [];
+    for (const u of units) {
+      const g = groups[groups.length - 1];
+      const prev = g?.[g.length - 1];
+      if (g && prev && g.length < most && u.stripe === prev.stripe + 1 && u.stripe < this.layout.fullStripes) g.push(u);
+      else groups.push([u]);
+    }
+    return groups;
+  }
+
+  /** A group's plaintext: one merged healthy read (hedged), else stripe by stripe. */
+  private async readGroup(g: Unit[]): Promise<Buffer[]> {
+    if (g.length > 1 && !g.some((u) => this.needsDecode(u))) {
+      const pending = new Set<number>();
+      const healthy = this.readGroupHealthy(g, pending).catch(() => undefined);
+      let deadline = this.ctx.hedgeMinMs;
+      for (const u of g) for (const shard of this.shardsOf(u)) {
+        const rec = this.seg.pieces.find((p) => p.piece === shard);
+        if (rec) deadline = Math.max(deadline, this.ctx.latency.p95(rec.domainId));
+      }
+      const timer = new AbortController();
+      const late = Symbol('late');
+      const first = this.seg.m === 0 ? await healthy : await Promise.race([healthy, sleep(deadline, late, { signal: timer.signal }).catch(() => undefined)]);
+      timer.abort();
+      if (first !== late && first) return first as Buffer[];
+      if (first === late) {
+        for (const shard of pending) this.slow.add(shard);
+        const plain = await firstDefined([healthy, this.readUnits(g).catch(() => undefined)]);
+        if (plain) return plain;
+      }
+    }
+    return this.readUnits(g);
+  }
+
+  private async readUnits(g: Unit[]): Promise<Buffer[]> {
+    return (await Promise.all(g.map((u) => this.readUnit(u)))).flat();
+  }
+
+  /** One request per data piece for the whole group; undefined on any failure (then stripe by stripe). */
+  private async readGroupHealthy(g: Unit[], pending: Set<number>): Promise<Buffer[] | undefined> {
+    const runs: Array<{ shard: number; at: number; length: number }> = [];
+    const spans = new Map<number, { start: number; end: number; bytes: number }>();
+    for (let c = g[0]!.firstChunk; c <= g[g.length - 1]!.lastChunk; c++) {
+      const { stripe, runs: rs } = this.layout.locateChunk(c);
+      for (const r of rs) {
+        const at = this.layout.pieceOffsetOf(stripe) + r.offset;
+        runs.push({ shard: r.shard, at, length: r.length });
+        const span = spans.get(r.shard);
+        if (!span) spans.set(r.shard, { start: at, end: at + r.length, bytes: r.length });
+        else {
+          span.start = Math.min(span.start, at);
+          span.end = Math.max(span.end, at + r.length);
+          span.bytes += r.length;
+        }
+      }
+    }
+    for (const span of spans.values()) if (span.end - span.start !== span.bytes) return undefined; // not contiguous
+    const fetched = new Map<number, Buffer>();
+    const ok = await Promise.all(
+      [...spans].map(async ([shard, span]) => {
+        const h = await this.handle(shard);
+        if (!h) return false;
+        pending.add(shard);
+        try {
+          fetched.set(shard, await this.timed(shard, h.read(HEADER_SIZE + span.start, span.end - span.start)));
+          return true;
+        } catch {
+          this.markBad(shard);
+          return false;
+        } finally {
+          pending.delete(shard);
+        }
+      }),
+    );
+    if (ok.includes(false)) return undefined;
+    const cipherText = runs.map((r) => {
+      const b = fetched.get(r.shard)!;
+      const from = r.at - spans.get(r.shard)!.start;
+      return b.subarray(from, from + r.length);
+    });
+    const all: Unit = { stripe: g[0]!.stripe, firstChunk: g[0]!.firstChunk, lastChunk: g[g.length - 1]!.lastChunk, skip: 0, take: 0 };
+    const plain = this.decryptChunks(all, cipherText, () => {});
+    if (!plain) return undefined;
+    const out: Buffer[] = [];
+    let at = 0;
+    for (const u of g) {
+      const count = u.lastChunk - u.firstChunk + 1;
+      out.push(...cut(u, plain.slice(at, at + count)));
+      at += count;
+    }
+    return out;
+  }
+
   /** The unit's plaintext, one buffer per chunk, cut to the requested bytes. */
   private async readUnit(u: Unit): Promise<Buffer[]> {
     let plain: Buffer[] | undefined;
     if (!this.needsDecode(u)) plain = await this.readHedged(u);
     if (!plain) plain = await this.readDegraded(u);
-    let skip = u.skip;
-    let left = u.take;
-    const out: Buffer[] = [];
-    for (const b of plain) {
-      if (skip >= b.length) {
-        skip -= b.length;
-        continue;
-      }
-      const piece = b.subarray(skip, skip + left);
-      skip = 0;
-      left -= piece.length;
-      out.push(piece);
-      if (left === 0) break;
-    }
-    return out;
+    return cut(u, plain);
   }
 
   /**
@@ -440,16 +530,36 @@ export class SegmentReader {
   }
 }
 
+/** A unit's plaintext chunks cut to its requested bytes. */
+function cut(u: Unit, plain: Buffer[]): Buffer[] {
+  let skip = u.skip;
+  let left = u.take;
+  const out: Buffer[] = [];
+  for (const b of plain) {
+    if (skip >= b.length) {
+      skip -= b.length;
+      continue;
+    }
+    const piece = b.subarray(skip, skip + left);
+    skip = 0;
+    left -= piece.length;
+    out.push(piece);
+    if (left === 0) break;
+  }
+  return out;
+}
+
 /** The first promise to resolve to a value other than undefined (undefined when none does). */
 function firstDefined<T>(promises: Array<Promise<T | undefined>>): Promise<T | undefined> {
   return new Promise((resolve) => {
     let left = promises.length;
     for (const p of promises) {
-      void p.then((v) => {
+      const settle = (v: T | undefined) => {
         left--;
         if (v !== undefined) resolve(v);
         else if (left === 0) resolve(undefined);
-      });
+      };
+      void p.then(settle, () => settle(undefined));
     }
   });
 }
