@@ -43,7 +43,9 @@ test('drain moves a node\'s pieces away; node list reports it; reads stay correc
     await engine.removeNode(target.id);
     assert.equal((await sha256Of(engine.read(w.locator))).hash, data.sha256());
     await assert.rejects(engine.drainNode('nope'), /no storage node/);
-    await assert.rejects(engine.addNode(nodes[1]!.url), /already a member/);
+    const member = nodes.find((n) => n.id !== target.id)!;
+    await assert.rejects(engine.addNode(member.url), /already a member/);
+    await assert.rejects(engine.addNode(nodes.find((n) => n.id === target.id)!.url), /declared lost/);
   } finally {
     await engine?.close();
     await meta.close();
