@@ -81,6 +81,7 @@ export class NodeMonitor {
         await this.hooks.markLost(d.id, `${d.address} now answers as another node (${info.id}): its pieces are gone`);
         return;
       }
+      const first = !this.misses.has(d.id);
       const wasDown = !this.ctx.domains.isOnline(d.id) || this.offline.has(d.id);
       this.misses.set(d.id, 0);
       this.lastSeen.set(d.id, now);
@@ -90,7 +91,7 @@ export class NodeMonitor {
       await this.ctx.segments.setDomainSeen(d.id, { freeBytes: info.free, usedBytes: info.used, at: new Date(now) });
       if (wasDown) {
         await this.ctx.segments.setDomainState(d.id, lifecycle);
-        this.ctx.log(`storage node ${d.address} is back online`);
+        if (!first) this.ctx.log(`storage node ${d.address} is back online`);
       }
     } catch {
       const misses = (this.misses.get(d.id) ?? 0) + 1;

@@ -150,7 +150,7 @@ export class ShardEngine implements ObjectEngine {
     }
     await engine.refreshSpace();
     engine.refreshProfile();
-    if (m === 0) {
+    if (m === 0 && !options.nodes) {
       engine.ctx.log(
         `warning: ${paths.length} data director${paths.length === 1 ? 'y' : 'ies'} gives profile ${k}+0: rot is detected but nothing protects against a lost disk`,
       );
