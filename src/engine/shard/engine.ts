@@ -217,10 +217,19 @@ export class ShardEngine implements ObjectEngine {
       const lifecycle = r.state === 'draining' || r.state === 'quarantined' ? r.state : 'online';
       const domain = new RemoteDomain(r.id, r.address, this.options.nodes!);
       domain.capacityOverride = r.capacityBytes;
+      domain.onTrouble = (id) => this.suspect(id);
       // Unreachable until its first heartbeat answers (in open(), before anything is served).
       this.ctx.domains.add(domain, false, lifecycle, r.zone);
       if (r.freeBytes !== undefined) this.ctx.domains.setFree(r.id, r.freeBytes);
     }
+  }
+
+  /** A run of failed requests: the node is skipped (suspect) until its heartbeat answers again. */
+  private suspect(id: string): void {
+    if (!this.ctx.domains.isOnline(id)) return;
+    this.ctx.domains.setOnline(id, false);
+    if (this.ctx.domains.stateOf(id) === 'online') void this.ctx.segments.setDomainState(id, 'suspect').catch(() => {});
+    this.ctx.log(`storage node ${this.ctx.domains.get(id)?.address ?? id} failed several requests in a row: suspect until it answers a heartbeat`);
   }
 
   /** Free space of the local directories (placement weight and the reserve). */
@@ -488,6 +497,7 @@ export class ShardEngine implements ObjectEngine {
     await this.ctx.segments.setDomainSeen(info.id, { freeBytes: info.free, usedBytes: info.used, at: new Date() });
     const domain = new RemoteDomain(info.id, address, this.options.nodes);
     domain.capacityOverride = options.capacityBytes;
+    domain.onTrouble = (id) => this.suspect(id);
     this.ctx.domains.add(domain, true, 'online', options.zone);
     this.ctx.domains.setFree(info.id, domain.available(info));
     this.refreshProfile();

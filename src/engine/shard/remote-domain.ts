@@ -38,6 +38,9 @@ export interface NodeInfo {
   acceptsWrites: boolean;
 }
 
+/** Consecutive failed requests after which a node is treated as suspect. */
+const TROUBLE_RUN = 3;
+
 export class NodeRequestError extends Error {
   readonly status: number;
   constructor(message: string, status = 0) {
@@ -75,6 +78,13 @@ export class RemoteDomain implements FailureDomain {
   lastInfo: NodeInfo | undefined;
   /** Capacity set by the administrator, in place of what the node announces. */
   capacityOverride: number | undefined;
+  /**
+   * Called after TROUBLE_RUN consecutive failed requests (no answer, a cut connection, a time
+   * limit): the engine treats the node as suspect until a heartbeat answers again (a circuit
+   * breaker, so writes and reads stop waiting on a hung node before three heartbeats are missed).
+   */
+  onTrouble: ((id: string) => void) | undefined;
+  private failures = 0;
 
   constructor(id: string, url: string, options: NodeClientOptions) {
     this.id = id;
@@ -132,20 +142,32 @@ export class RemoteDomain implements FailureDomain {
         this.receive(res, nonce).then(
           (a) => {
             clearTimeout(timer);
+            this.answered(a.status < 500);
             resolve(a);
           },
           (err) => {
             clearTimeout(timer);
+            this.answered(false);
             reject(err);
           },
         );
       });
       req.on('error', (err) => {
         clearTimeout(timer);
+        this.answered(false);
         reject(err);
       });
       req.end(body);
     });
+  }
+
+  /** Counts consecutive failures; the TROUBLE_RUN-th calls onTrouble. */
+  private answered(ok: boolean): void {
+    if (ok) {
+      this.failures = 0;
+      return;
+    }
+    if (++this.failures === TROUBLE_RUN) this.onTrouble?.(this.id);
   }
 
   private piecePath(name: string, action = ''): string {
@@ -185,13 +207,14 @@ export class RemoteDomain implements FailureDomain {
         resolve(undefined);
       });
     });
-    const writeTimeout = this.options.writeTimeoutMs ?? 30_000;
+    const writeTimeout = this.options.writeTimeoutMs ?? 15_000;
     return {
       write: (data) => {
         if (failure) return Promise.reject(failure);
         return new Promise<void>((resolve, reject) => {
           const timer = setTimeout(() => {
             failure ??= new NodeRequestError(`${this.address}: write not taken within ${writeTimeout} ms`);
+            this.answered(false);
             req.destroy(failure);
             reject(failure);
           }, writeTimeout);
