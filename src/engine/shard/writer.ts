@@ -84,6 +84,10 @@ class StreamWriter {
   private plainOffset = 0;
   private segment: SegmentWriter | undefined;
   private committed = false;
+  /** The previous segment's trailers, fsync and commit, overlapped with filling the next one. */
+  private finishing: Promise<void> | undefined;
+  /** The stripe ring, handed from each drained segment to the next (no new buffers per segment). */
+  private ring: StripeBuffers[] | undefined;
 
   constructor(ctx: EngineContext, profile: Profile) {
     this.ctx = ctx;
@@ -115,29 +119,44 @@ class StreamWriter {
   }
 
   private async flushChunk(end: boolean): Promise<void> {
-    if (!this.segment) this.segment = await SegmentWriter.open(this.ctx, this.record, this.cipher, this.segmentIndex, this.profile);
+    if (!this.segment) this.segment = await SegmentWriter.open(this.ctx, this.record, this.cipher, this.segmentIndex, this.profile, this.ring);
     const seg = this.segment;
     const last = end || seg.chunks === CHUNKS_PER_SEGMENT - 1;
     seg.addChunk(this.chunk.subarray(0, this.fill), last);
     this.fill = 0;
     await seg.stripeDone();
     if (last) {
+      this.ring = await seg.drain();
+      // At most one segment finishes behind the writer; segments commit in order. Its fsync then
+      // overlaps receiving and encrypting the next segment instead of stalling the upload.
+      await this.finishing;
       this.segment = undefined;
-      const { record, missing } = await seg.finish(this.plainOffset);
-      const options: { repair?: { priority: number; reason: string }; complete?: number } = {};
-      if (missing > 0) options.repair = { priority: this.profile.m - missing, reason: 'write' };
-      if (end) options.complete = this.total;
-      await this.ctx.segments.commitSegment(this.record, record, options);
-      this.committed = true;
-      if (options.repair) this.ctx.queueRepair([]);
-      this.plainOffset += record.plainSize;
+      const plainOffset = this.plainOffset;
+      const total = end ? this.total : undefined;
+      this.plainOffset += seg.plainSize;
       this.segmentIndex++;
+      const done = this.commit(seg, plainOffset, total);
+      done.catch(() => {}); // awaited at the next segment's end, in finish() or abort()
+      this.finishing = done;
     }
   }
 
+  private async commit(seg: SegmentWriter, plainOffset: number, total: number | undefined): Promise<void> {
+    const { record, missing } = await seg.finish(plainOffset);
+    const options: { repair?: { priority: number; reason: string }; complete?: number } = {};
+    if (missing > 0) options.repair = { priority: this.profile.m - missing, reason: 'write' };
+    if (total !== undefined) options.complete = total;
+    await this.ctx.segments.commitSegment(this.record, record, options);
+    this.committed = true;
+    if (options.repair) this.ctx.queueRepair([]);
+  }
+
   async finish(): Promise<WriteOutcome> {
-    if (this.fill > 0) await this.flushChunk(true);
-    else {
+    if (this.fill > 0) {
+      await this.flushChunk(true);
+      await this.finishing;
+    } else {
+      await this.finishing;
       await this.ctx.segments.commitEmptyStream(this.record);
       this.committed = true;
     }
@@ -145,6 +164,7 @@ class StreamWriter {
   }
 
   async abort(): Promise<void> {
+    await this.finishing?.catch(() => {});
     await this.segment?.abort();
     this.segment = undefined;
     if (this.committed || this.segmentIndex > 0) {
@@ -178,12 +198,13 @@ class SegmentWriter {
   private stripeFill = 0;
   private stripes = 0;
   private tailBlock = 0;
-  private plainSize = 0;
+  plainSize = 0;
   private cipherSize = 0;
   chunks = 0;
   private full: Promise<void> | undefined;
+  private drained = false;
 
-  private constructor(ctx: EngineContext, stream: StreamRecord, cipher: StreamCipher, index: number, profile: Profile, slots: Slot[]) {
+  private constructor(ctx: EngineContext, stream: StreamRecord, cipher: StreamCipher, index: number, profile: Profile, slots: Slot[], ring?: StripeBuffers[]) {
     this.ctx = ctx;
     this.stream = stream;
     this.cipher = cipher;
@@ -200,10 +221,10 @@ class SegmentWriter {
       pending: undefined,
     });
     const count = Math.max(2, Math.ceil(RING_BYTES / (this.k * this.block)));
-    this.buffers = Array.from({ length: count }, make);
+    this.buffers = ring ?? Array.from({ length: count }, make);
   }
 
-  static async open(ctx: EngineContext, stream: StreamRecord, cipher: StreamCipher, index: number, profile: Profile): Promise<SegmentWriter> {
+  static async open(ctx: EngineContext, stream: StreamRecord, cipher: StreamCipher, index: number, profile: Profile, ring?: StripeBuffers[]): Promise<SegmentWriter> {
     const n = profile.k + profile.m;
     const chosen = ctx.domains.choose(stream.streamId, index, n);
     const slots: Slot[] = await Promise.all(
@@ -218,7 +239,7 @@ class SegmentWriter {
         }
       }),
     );
-    const writer = new SegmentWriter(ctx, stream, cipher, index, profile, slots);
+    const writer = new SegmentWriter(ctx, stream, cipher, index, profile, slots, ring);
     try {
       writer.checkQuorum();
     } catch (err) {
@@ -292,8 +313,8 @@ class SegmentWriter {
     await w.abort().catch(() => {});
   }
 
-  /** Flushes the shrunk last stripe, writes trailers and headers, fsyncs: the segment's record. */
-  async finish(plainOffset: number): Promise<{ record: SegmentRecord; missing: number }> {
+  /** Flushes the shrunk last stripe and waits for every stripe write: the ring is free again. */
+  async drain(): Promise<StripeBuffers[]> {
     if (this.stripeFill > 0) {
       const bytes = this.stripeFill;
       this.tailBlock = shrunkBlockSize(bytes, this.k);
@@ -301,6 +322,14 @@ class SegmentWriter {
       await this.flushStripe(this.tailBlock);
     }
     await Promise.all(this.buffers.map((b) => b.pending));
+    for (const b of this.buffers) b.pending = undefined;
+    this.drained = true;
+    return this.buffers;
+  }
+
+  /** After drain(): writes trailers and headers, fsyncs: the segment's record. */
+  async finish(plainOffset: number): Promise<{ record: SegmentRecord; missing: number }> {
+    if (!this.drained) await this.drain();
     const fullStripes = this.tailBlock ? this.stripes - 1 : this.stripes;
     const tail = this.tailBlock || this.block;
     const pieceDataSize = fullStripes * this.block + (this.tailBlock ? this.tailBlock : 0);
