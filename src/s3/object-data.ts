@@ -23,5 +23,6 @@ export function readObject(engine: ObjectEngine, obj: ObjectVersion, range?: Byt
       yield* engine.read(part.locator, { start: Math.max(start, partStart) - partStart, end: Math.min(end, partEnd) - partStart });
     }
   }
-  return Readable.from(pieces(), { objectMode: false, highWaterMark: 256 * 1024 });
+  // Object mode, as the engine's stream: chunks pass through as they are, never concatenated.
+  return Readable.from(pieces(), { objectMode: true, highWaterMark: 4 });
 }

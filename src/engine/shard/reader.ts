@@ -31,7 +31,9 @@ export class DataUnavailableError extends Error {
 }
 
 export function readStream(ctx: EngineContext, streamId: string, range?: { start: number; end: number }): Readable {
-  return Readable.from(streamBytes(ctx, streamId, range), { objectMode: false, highWaterMark: 1024 * 1024 });
+  // Object mode: each read() hands out one decrypted chunk as it is; in byte mode the async
+  // iterator's read() concatenated everything buffered (up to 1 MiB) into a new Buffer each time.
+  return Readable.from(streamBytes(ctx, streamId, range), { objectMode: true, highWaterMark: 16 });
 }
 
 async function* streamBytes(ctx: EngineContext, streamId: string, range?: { start: number; end: number }): AsyncGenerator<Buffer> {
