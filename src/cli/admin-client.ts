@@ -7,6 +7,15 @@ import { Hash } from '@smithy/hash-node';
 // A small client for the admin JSON API (SigV4-signed requests with an administrator's key), and,
 // with another basePath, for the owner API (signed with the account's own key).
 
+/** The flags every client command (admin, share) takes to reach a server and sign for it. */
+export const CONNECTION_FLAGS = {
+  endpoint: { type: 'string' },
+  'access-key': { type: 'string' },
+  'secret-key': { type: 'string' },
+  region: { type: 'string' },
+  ca: { type: 'string' },
+} as const;
+
 export interface AdminClientOptions {
   endpoint: string;
   accessKeyId: string;

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { AdminClient } from './admin-client.ts';
+import { AdminClient, CONNECTION_FLAGS } from './admin-client.ts';
 import { MAINTENANCE_USAGE, runMaintenance } from './maintenance.ts';
 import { NODE_ADMIN_USAGE, runNodeAdmin } from './admin-nodes.ts';
 
@@ -78,11 +78,7 @@ export async function runAdmin(argv: string[], env: NodeJS.ProcessEnv): Promise<
     args: argv,
     allowPositionals: true,
     options: {
-      endpoint: { type: 'string' },
-      'access-key': { type: 'string' },
-      'secret-key': { type: 'string' },
-      region: { type: 'string' },
-      ca: { type: 'string' },
+      ...CONNECTION_FLAGS,
       name: { type: 'string' },
       email: { type: 'string' },
       admin: { type: 'boolean' },

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { AdminClient } from './admin-client.ts';
+import { AdminClient, CONNECTION_FLAGS } from './admin-client.ts';
 import { parseDuration } from '../config.ts';
 
 // `oort share create|list|revoke`: share links through the owner API (/_oort/api/v1/shares), signed
@@ -50,11 +50,7 @@ export async function runShare(argv: string[], env: NodeJS.ProcessEnv, out: (lin
     args: argv,
     allowPositionals: true,
     options: {
-      endpoint: { type: 'string' },
-      'access-key': { type: 'string' },
-      'secret-key': { type: 'string' },
-      region: { type: 'string' },
-      ca: { type: 'string' },
+      ...CONNECTION_FLAGS,
       expires: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean' },
