@@ -9,6 +9,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { body, drain } from './streams.ts';
 import { SqliteMetaStore } from '../src/meta/index.ts';
 import { ShardEngine } from '../src/engine/shard/index.ts';
 import { loadKeyRing } from '../src/security/master-key.ts';
@@ -50,17 +51,6 @@ function codecFigures(): void {
     const outs = lost.map(() => Buffer.alloc(B));
     say(`rs decode ${k}+${m}, ${m} data shards lost`, time(() => rs.reconstruct(shards, lost, outs, B)), 'MiB/s of data');
   }
-}
-
-async function* body(size: number): AsyncGenerator<Buffer> {
-  const block = randomBytes(MiB);
-  for (let at = 0; at < size; at += MiB) yield at + MiB <= size ? block : block.subarray(0, size - at);
-}
-
-async function drain(r: NodeJS.ReadableStream): Promise<number> {
-  let n = 0;
-  for await (const c of r) n += (c as Buffer).length;
-  return n;
 }
 
 async function diskBytes(dirs: string[]): Promise<number> {

@@ -10,6 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { body, drain } from './streams.ts';
 import { SqliteMetaStore } from '../src/meta/index.ts';
 import { ShardEngine } from '../src/engine/shard/index.ts';
 import { loadKeyRing } from '../src/security/master-key.ts';
@@ -24,17 +25,6 @@ const say = (name: string, value: number | string, unit = '') => {
   results[name] = value;
   if (!values.json) console.log(`${name.padEnd(58)} ${typeof value === 'number' ? value.toFixed(value < 10 ? 2 : 0) : value} ${unit}`);
 };
-
-async function* body(size: number): AsyncGenerator<Buffer> {
-  const block = randomBytes(MiB);
-  for (let at = 0; at < size; at += MiB) yield at + MiB <= size ? block : block.subarray(0, size - at);
-}
-
-async function drain(r: NodeJS.ReadableStream): Promise<number> {
-  let n = 0;
-  for await (const c of r) n += (c as Buffer).length;
-  return n;
-}
 
 interface Node {
   url: string;

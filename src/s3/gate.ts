@@ -4,7 +4,7 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from './errors.ts';
-import { ANONYMOUS, header, type AccessGate, type Principal } from './context.ts';
+import { header, type AccessGate, type Principal } from './context.ts';
 import type { AccessControl, ConditionContext } from '../iam/authorize.ts';
 import type { MetaStore } from '../meta/index.ts';
 
@@ -63,12 +63,14 @@ export function createGate(deps: GateDeps, facts: RequestFacts): AccessGate {
       if (!bucket) throw new S3Error('NoSuchBucket', undefined, { BucketName: name });
       if (options?.expectedOwner !== undefined && options.expectedOwner !== bucket.owner) throw new S3Error('AccessDenied');
       const principal = options?.principal ?? facts.principal;
-      const loadObject = key === undefined ? undefined : () => deps.meta.getObject(name, key, { locators: false });
+      // Read at most once per check, whether the ACL, a tag condition or both need it.
+      let object: ReturnType<MetaStore['getObject']> | undefined;
+      const loadObject = key === undefined ? undefined : () => (object ??= deps.meta.getObject(name, key, { locators: false }));
       const uploadId = facts.query.get('uploadId');
       const initiator =
         key === undefined || uploadId === null ? undefined : async () => (await deps.meta.getUpload(name, key, uploadId))?.owner;
       const verdict = await deps.access.decide({
-        accountId: principal.anonymous || principal === ANONYMOUS ? null : principal.accountId,
+        accountId: principal.anonymous ? null : principal.accountId,
         action,
         bucket,
         key,
