@@ -27,6 +27,8 @@ export interface PieceWriter {
 export interface PieceHandle {
   /** Exactly `length` bytes at `offset`; throws if the file is shorter. */
   read(offset: number, length: number): Promise<Buffer>;
+  /** Fills `target` from `offset` without allocating (optional; read() + copy otherwise); throws if the file is shorter. */
+  readInto?(target: Uint8Array, offset: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -269,17 +271,21 @@ export class DirectoryDomain implements FailureDomain {
       }
     }
     if (!fh) throw new PieceMissingError(this.id, name);
+    const readInto = async (buf: Uint8Array, offset: number) => {
+      let done = 0;
+      while (done < buf.length) {
+        const { bytesRead } = await fh!.read(buf, done, buf.length - done, offset + done);
+        if (bytesRead === 0) throw new Error(`piece ${name}: short read at ${offset + done}`);
+        done += bytesRead;
+      }
+    };
     return {
       async read(offset, length) {
         const buf = Buffer.allocUnsafe(length);
-        let done = 0;
-        while (done < length) {
-          const { bytesRead } = await fh!.read(buf, done, length - done, offset + done);
-          if (bytesRead === 0) throw new Error(`piece ${name}: short read at ${offset + done}`);
-          done += bytesRead;
-        }
+        await readInto(buf, offset);
         return buf;
       },
+      readInto,
       close: () => fh!.close(),
     };
   }

@@ -116,14 +116,20 @@ function dotBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
-/** The module's bytes: exports `memory` (initial pages given) and `dot`. */
-function moduleBytes(pages: number): Uint8Array<ArrayBuffer> {
+/**
+ * The module's bytes: exports `dot` and either its own `memory` (`pages` 64 KiB pages) or, with
+ * `shared`, imports `env.memory`, a shared memory of exactly `pages` pages (so that other threads
+ * can read the bytes in place and the memory never grows under a pending read or write).
+ */
+function moduleBytes(pages: number, shared = false): Uint8Array<ArrayBuffer> {
+  const memoryLimits = shared ? [0x03, ...uleb(pages), ...uleb(pages)] : [0x00, ...uleb(pages)];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([])]])),
+    ...(shared ? section(2, vec([[...name('env'), ...name('memory'), 0x02, ...memoryLimits]])) : []),
     ...section(3, vec([[0]])),
-    ...section(5, vec([[0x00, ...uleb(pages)]])),
-    ...section(7, vec([[...name('memory'), 0x02, 0], [...name('dot'), 0x00, 0]])),
+    ...(shared ? [] : section(5, vec([memoryLimits]))),
+    ...section(7, vec(shared ? [[...name('dot'), 0x00, 0]] : [[...name('memory'), 0x02, 0], [...name('dot'), 0x00, 0]])),
     ...section(10, vec([dotBody()])),
   ];
   return Uint8Array.from(bytes);
@@ -141,6 +147,18 @@ export function instantiateKernel(pages: number): WasmKernel | undefined {
     const instance = new WebAssembly.Instance(module, {});
     const exports = instance.exports as unknown as { memory: WebAssembly.Memory; dot: WasmKernel['dot'] };
     return { memory: exports.memory, dot: exports.dot };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A fresh instance over a new shared memory of `pages` pages (fixed size), or undefined where unavailable. */
+export function instantiateSharedKernel(pages: number): WasmKernel | undefined {
+  try {
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    const module = new WebAssembly.Module(moduleBytes(pages, true));
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    return { memory, dot: (instance.exports as unknown as { dot: WasmKernel['dot'] }).dot };
   } catch {
     return undefined;
   }

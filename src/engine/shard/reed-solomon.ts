@@ -4,7 +4,7 @@
 // The byte-wise products run in a WebAssembly SIMD kernel (gf-wasm.ts), with a table-driven
 // TypeScript fallback that computes the same bytes.
 
-import { instantiateKernel, type WasmKernel } from './gf-wasm.ts';
+import { instantiateKernel, instantiateSharedKernel, type WasmKernel } from './gf-wasm.ts';
 import { inv, invertMatrix, mul, MUL_TABLES } from './gf256.ts';
 
 /** Codec id stored with every segment: this matrix, this field, this byte layout. */
@@ -84,20 +84,95 @@ class WasmGfKernel implements GfKernel {
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r]!;
       for (let j = 0; j < n; j++) {
-        const rec = (r * n + j) * DESC_RECORD;
-        const c = row[j]!;
-        this.view.setUint32(rec, srcBase + j * padded, true);
-        const lo = c * 256;
-        for (let x = 0; x < 16; x++) {
-          mem[rec + 16 + x] = MUL_TABLES[lo + x]!;
-          mem[rec + 32 + x] = MUL_TABLES[lo + (x << 4)]!;
-        }
+        writeRecord(mem, this.view, (r * n + j) * DESC_RECORD, srcBase + j * padded, row[j]!);
       }
     }
     for (let r = 0; r < rows.length; r++) {
       const at = outBase + r * padded;
       this.kernel.dot(r * n * DESC_RECORD, n, at, padded);
       outs[r]!.set(mem.subarray(at, at + len));
+    }
+  }
+}
+
+/** Writes the descriptor record of (row r, source j) for `dot`: source pointer and nibble tables of c. */
+function writeRecord(mem: Uint8Array, view: DataView, rec: number, src: number, c: number): void {
+  view.setUint32(rec, src, true);
+  const lo = c * 256;
+  for (let x = 0; x < 16; x++) {
+    mem[rec + 16 + x] = MUL_TABLES[lo + x]!;
+    mem[rec + 32 + x] = MUL_TABLES[lo + (x << 4)]!;
+  }
+}
+
+/**
+ * Fixed-size shared memory to decode in place: callers read source blocks into it, the codec
+ * writes rebuilt blocks into it, and callers write them out from it, with no copy in or out. It is
+ * a SharedArrayBuffer, so hashing threads can read the blocks where they lie; it never grows, so a
+ * pending read or write into it stays valid. Below `base` lie the kernel's tables.
+ */
+export class CodecArena {
+  readonly buffer: SharedArrayBuffer;
+  /** First byte callers may use. */
+  readonly base: number;
+  /** The kernel that multiplies here. */
+  readonly kernel: 'wasm-simd' | 'js-tables';
+  private readonly mem: Uint8Array;
+  private readonly dv: DataView;
+  private readonly wasm: WasmKernel | undefined;
+  private readonly scratch: number;
+
+  /** `bytes` usable bytes for products of up to `maxRows` rows over `width` sources. */
+  constructor(bytes: number, width: number, maxRows: number, useWasm: boolean) {
+    const desc = Math.ceil((Math.max(1, maxRows) * width * DESC_RECORD) / 64) * 64;
+    this.scratch = desc;
+    // Scratch: one 32-byte group per source and per row, for the last len % 32 bytes.
+    this.base = Math.ceil((desc + (width + maxRows) * 32) / 4096) * 4096;
+    const wasm = useWasm ? instantiateSharedKernel(Math.ceil((this.base + bytes) / PAGE)) : undefined;
+    this.wasm = wasm;
+    this.kernel = wasm ? 'wasm-simd' : 'js-tables';
+    this.buffer = wasm ? (wasm.memory.buffer as unknown as SharedArrayBuffer) : new SharedArrayBuffer(this.base + bytes);
+    this.mem = new Uint8Array(this.buffer);
+    this.dv = new DataView(this.buffer);
+  }
+
+  /** A Buffer over [offset, offset + length) of the arena (no copy). */
+  bytes(offset: number, length: number): Buffer {
+    return Buffer.from(this.buffer, offset, length);
+  }
+
+  /** out[r] = XOR_j rows[r][j] * src[j] over `len` bytes, all given as offsets into the arena. */
+  multiply(rows: readonly (readonly number[])[], srcs: readonly number[], outs: readonly number[], len: number): void {
+    const n = srcs.length;
+    if (len === 0 || rows.length === 0) return;
+    if (!this.wasm) {
+      jsKernel.multiply(rows, srcs.map((s) => this.mem.subarray(s, s + len)), outs.map((o) => this.mem.subarray(o, o + len)), len);
+      return;
+    }
+    const mem = this.mem;
+    // The kernel works in 32-byte groups: the whole groups in place, the rest through the scratch rows.
+    const main = len & ~31;
+    const rest = len - main;
+    const plan = (src: (j: number) => number) => {
+      for (let r = 0; r < rows.length; r++) {
+        for (let j = 0; j < n; j++) writeRecord(mem, this.dv, (r * n + j) * DESC_RECORD, src(j), rows[r]![j]!);
+      }
+    };
+    if (main > 0) {
+      plan((j) => srcs[j]!);
+      for (let r = 0; r < rows.length; r++) this.wasm.dot(r * n * DESC_RECORD, n, outs[r]!, main);
+    }
+    if (rest > 0) {
+      const at = (i: number) => this.scratch + i * 32;
+      for (let j = 0; j < n; j++) {
+        mem.copyWithin(at(j), srcs[j]! + main, srcs[j]! + len);
+        mem.fill(0, at(j) + rest, at(j) + 32);
+      }
+      plan(at);
+      for (let r = 0; r < rows.length; r++) {
+        this.wasm.dot(r * n * DESC_RECORD, n, at(n + r), 32);
+        mem.copyWithin(outs[r]! + main, at(n + r), at(n + r) + rest);
+      }
     }
   }
 }
@@ -159,9 +234,36 @@ export class ReedSolomon {
    */
   reconstruct(shards: readonly (Uint8Array | undefined)[], targets: readonly number[], outs: readonly Uint8Array[], len: number): void {
     if (targets.length === 0) return;
+    const sources = this.pickSources((i) => shards[i] !== undefined, shards.length);
+    this.kernel.multiply(this.decodeRows(sources, targets), sources.map((s) => shards[s]!), outs, len);
+  }
+
+  /** An arena to decode in place (reconstructAt) with `bytes` usable bytes. */
+  createArena(bytes: number): CodecArena {
+    return new CodecArena(bytes, this.k, Math.max(1, this.m), this.kernel !== jsKernel);
+  }
+
+  /**
+   * reconstruct() in an arena: `offsets[i]` is where shard i's `len` bytes lie (undefined =
+   * missing), and target t's rebuilt bytes go to `outOffsets` at t's position in `targets`.
+   */
+  reconstructAt(arena: CodecArena, offsets: readonly (number | undefined)[], targets: readonly number[], outOffsets: readonly number[], len: number): void {
+    if (targets.length === 0) return;
+    if (targets.length > Math.max(1, this.m)) throw new RangeError(`cannot rebuild ${targets.length} shards of a ${this.k}+${this.m} profile at once`);
+    const sources = this.pickSources((i) => offsets[i] !== undefined, offsets.length);
+    arena.multiply(this.decodeRows(sources, targets), sources.map((s) => offsets[s]!), outOffsets, len);
+  }
+
+  /** The first k present shard indices; throws if fewer than k are present. */
+  private pickSources(present: (i: number) => boolean, count: number): number[] {
     const sources: number[] = [];
-    for (let i = 0; i < shards.length && sources.length < this.k; i++) if (shards[i]) sources.push(i);
+    for (let i = 0; i < count && sources.length < this.k; i++) if (present(i)) sources.push(i);
     if (sources.length < this.k) throw new Error(`only ${sources.length} of the ${this.k} shards needed to decode`);
+    return sources;
+  }
+
+  /** Rows over `sources` that give `targets` (cached per combination). */
+  private decodeRows(sources: readonly number[], targets: readonly number[]): number[][] {
     const key = `${sources.join(',')}>${targets.join(',')}`;
     let rows = this.decodeCache.get(key);
     if (!rows) {
@@ -180,6 +282,6 @@ export class ReedSolomon {
       if (this.decodeCache.size > 256) this.decodeCache.clear();
       this.decodeCache.set(key, rows);
     }
-    this.kernel.multiply(rows, sources.map((s) => shards[s]!), outs, len);
+    return rows;
   }
 }

@@ -8,12 +8,15 @@
 //   into new pieces (the same domain for a corrupt piece, else a domain holding nothing of the
 //   segment). The rebuilt piece's Merkle root must equal the recorded one. The piece rows change in
 //   one transaction that first checks they still name the old domains (the object may have been
-//   deleted or repaired meanwhile). Memory: one stripe, (k+m) x block.
+//   deleted or repaired meanwhile).
+// - Memory: three batches of four stripes, in one fixed arena per job that shards are read into,
+//   decoded in and written from, with no copies and no allocation per stripe. The blocks are
+//   hashed in place by worker threads (hash-pool.ts), so hashing runs beside decoding and I/O.
 
-import { hash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { codecFor, type EngineContext } from './context.ts';
 import type { FailureDomain, PieceHandle, PieceWriter } from './domain.ts';
+import { hashPool } from './hash-pool.ts';
 import { criticalThreshold, SegmentLayout } from './layout.ts';
 import {
   decodeHeader,
@@ -26,6 +29,7 @@ import {
   trailerOffset,
   trailerSize,
 } from './piece-file.ts';
+import type { CodecArena, ReedSolomon } from './reed-solomon.ts';
 import type { PieceChange, RepairJob, SegmentRecord, StreamRecord } from './segment-store.ts';
 
 export interface RepairOptions {
@@ -238,6 +242,8 @@ class RestartWithMoreTargets extends Error {}
 
 /** Stripes read and rebuilt per step: 1 MiB reads per piece at 256 KiB blocks. */
 const BATCH_STRIPES = 4;
+/** Batches in flight: one read and checked, one rebuilt, one written. */
+const SLOTS = 3;
 
 /** Repairs one segment. */
 export async function repairSegment(ctx: EngineContext, streamId: string, segment: number, hooks: RepairHooks): Promise<RepairOutcome> {
@@ -327,51 +333,57 @@ async function rebuild(
   }
   const writers = new Map<number, PieceWriter>();
   const rebuiltHashes = new Map<number, Buffer[]>();
+  const codec = codecFor(seg.k, seg.m);
+  // Batches of BATCH_STRIPES stripes in SLOTS rotating slots of the arena; in a slot, piece i's
+  // blocks lie together at region(i), as in the piece file (one read or write per piece and batch).
+  const regionSize = BATCH_STRIPES * seg.blockSize;
+  const slotSize = n * regionSize;
+  const arena = takeArena(codec, SLOTS * slotSize);
   try {
     for (const [t, domain] of placed) {
       writers.set(t, await domain.create(pieceName(seg.streamId, seg.segment, t)));
-      rebuiltHashes.set(t, []);
+      rebuiltHashes.set(t, new Array<Buffer>(layout.stripeCount));
     }
-    const codec = codecFor(seg.k, seg.m);
     const targetList = [...placed.keys()].sort((a, b) => a - b);
-    // Stripes go in batches of BATCH_STRIPES: one read per source piece and one write per rebuilt
-    // piece per batch (blocks of consecutive stripes are contiguous in a piece), and batch b+1 is
-    // read (its blocks checked) while batch b is rebuilt and written.
+    const pool = hashPool();
+    // Batch b+1 is read and its blocks checked (on the hash threads) while batch b is rebuilt, and
+    // batch b-1 written and its rebuilt blocks hashed: three slots in use, none reused before its
+    // I/O and hashing are done.
     const readBatch = async (first: number) => {
       const last = Math.min(layout.stripeCount, first + BATCH_STRIPES) - 1;
+      const base = arena.base + ((first / BATCH_STRIPES) % SLOTS) * slotSize;
       const offset = HEADER_SIZE + layout.pieceOffsetOf(first);
       let length = 0;
       for (let s = first; s <= last; s++) length += layout.blockOf(s);
-      // shards[s - first][i]: block of stripe s from piece i.
-      const shards: Array<Array<Buffer | undefined>> = Array.from({ length: last - first + 1 }, () => new Array(n).fill(undefined));
-      // Read and check every remaining piece's blocks: a repair is also a verification pass.
+      // Read and check every remaining piece's blocks: a repair is also a verification pass. A
+      // block is used only once its hash matched its piece's trailer.
       const bad: number[] = [];
       await Promise.all(
         [...sources].map(async ([i, src]) => {
+          const at = base + i * regionSize;
           try {
-            const bytes = await src.handle.read(offset, length);
-            let at = 0;
+            const into = arena.bytes(at, length);
+            if (src.handle.readInto) await src.handle.readInto(into, offset);
+            else into.set(await src.handle.read(offset, length));
+            const digests = await pool.digest(arena.buffer, blockRanges(layout, first, last, at));
             for (let s = first; s <= last; s++) {
-              const b = bytes.subarray(at, at + layout.blockOf(s));
-              at += b.length;
-              if (!hash('sha256', b, 'buffer').equals(src.hashes[s]!)) {
+              if (!digests[s - first]!.equals(src.hashes[s]!)) {
                 bad.push(i);
                 return;
               }
-              shards[s - first]![i] = b;
             }
           } catch {
             bad.push(i);
           }
         }),
       );
-      return { first, last, shards, bad };
+      return { first, last, base, length, bad };
     };
     let next: ReturnType<typeof readBatch> | undefined = layout.stripeCount > 0 ? readBatch(0) : undefined;
     let writing: Promise<unknown> = Promise.resolve();
     try {
       while (next) {
-        const { first, last, shards, bad } = await next;
+        const { first, last, base, length, bad } = await next;
         next = last + 1 < layout.stripeCount ? readBatch(last + 1) : undefined;
         next?.catch(() => {});
         if (bad.length > 0) {
@@ -386,22 +398,25 @@ async function rebuild(
           throw new RestartWithMoreTargets();
         }
         if (targetList.length === 0) continue;
-        let bytes = 0;
-        for (let s = first; s <= last; s++) bytes += layout.blockOf(s);
-        await hooks.throttle(bytes * targetList.length, critical);
-        const outs = targetList.map(() => Buffer.allocUnsafe(bytes));
-        let at = 0;
+        await hooks.throttle(length * targetList.length, critical);
+        const offsets = new Array<number | undefined>(n).fill(undefined);
+        let rel = 0;
         for (let s = first; s <= last; s++) {
-          const block = layout.blockOf(s);
-          const views = outs.map((o) => o.subarray(at, at + block));
-          codec.reconstruct(shards[s - first]!, targetList, views, block);
-          targetList.forEach((t, i) => rebuiltHashes.get(t)!.push(hash('sha256', views[i]!, 'buffer')));
-          at += block;
+          for (const i of sources.keys()) offsets[i] = base + i * regionSize + rel;
+          codec.reconstructAt(arena, offsets, targetList, targetList.map((t) => base + t * regionSize + rel), layout.blockOf(s));
+          rel += layout.blockOf(s);
         }
-        // One batch's writes in flight at a time, in order.
+        const hashed = pool
+          .digest(arena.buffer, targetList.flatMap((t) => blockRanges(layout, first, last, base + t * regionSize)))
+          .then((digests) => targetList.forEach((t, j) => {
+            const into = rebuiltHashes.get(t)!;
+            for (let s = first; s <= last; s++) into[s] = digests[j * (last - first + 1) + s - first]!;
+          }));
+        // One batch's writes in flight at a time, in order; the slot is free once they and the
+        // hashing have all ended, failed or not.
         await writing;
-        writing = Promise.all(targetList.map((t, i) => writers.get(t)!.write(outs[i]!)));
-        hooks.onBytes(bytes * targetList.length);
+        writing = allSettled([...targetList.map((t) => writers.get(t)!.write(arena.bytes(base + t * regionSize, length))), hashed]);
+        hooks.onBytes(length * targetList.length);
       }
       await writing;
     } finally {
@@ -452,5 +467,46 @@ async function rebuild(
     return 'repaired';
   } finally {
     await Promise.all([...writers.values()].map((w) => w.abort().catch(() => {})));
+    giveArena(codec, arena);
   }
+}
+
+/** Waits for every promise to settle, then rejects with the first failure if any. */
+async function allSettled(promises: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** offset, length pairs of the blocks of stripes first..last lying one after another from `at`. */
+function blockRanges(layout: SegmentLayout, first: number, last: number, at: number): number[] {
+  const ranges: number[] = [];
+  for (let s = first; s <= last; s++) {
+    const block = layout.blockOf(s);
+    ranges.push(at, block);
+    at += block;
+  }
+  return ranges;
+}
+
+// Arenas are kept for the next jobs (a repair usually has many segments of one profile; two, as two
+// jobs run at once by default) and let go when repair has been idle for 30 s.
+const idleArenas = new Map<ReedSolomon, CodecArena[]>();
+let dropTimer: NodeJS.Timeout | undefined;
+
+function takeArena(codec: ReedSolomon, bytes: number): CodecArena {
+  const free = idleArenas.get(codec);
+  const found = free?.findIndex((a) => a.buffer.byteLength - a.base >= bytes) ?? -1;
+  if (found >= 0) return free!.splice(found, 1)[0]!;
+  return codec.createArena(bytes);
+}
+
+function giveArena(codec: ReedSolomon, arena: CodecArena): void {
+  const free = idleArenas.get(codec) ?? [];
+  if (free.length < 2) free.push(arena);
+  idleArenas.set(codec, free);
+  if (dropTimer) dropTimer.refresh();
+  else dropTimer = setTimeout(() => {
+    idleArenas.clear();
+    dropTimer = undefined;
+  }, 30_000).unref();
 }
