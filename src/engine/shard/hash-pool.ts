@@ -15,7 +15,7 @@ export interface HashRequest {
   id: number;
   buffer: SharedArrayBuffer;
   /** offset, length, offset, length, ... */
-  ranges: number[];
+  ranges: readonly number[];
 }
 
 export type HashReply = { id: number; digests: ArrayBuffer; error?: undefined } | { id: number; error: string; digests?: undefined };
@@ -59,7 +59,7 @@ class HashThread {
     if (this.pending.size === 0) this.worker.unref();
   }
 
-  run(id: number, buffer: SharedArrayBuffer, ranges: number[], bytes: number): Promise<ArrayBuffer> {
+  run(id: number, buffer: SharedArrayBuffer, ranges: readonly number[], bytes: number): Promise<ArrayBuffer> {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { bytes, resolve, reject });
       this.load += bytes;
@@ -91,7 +91,7 @@ export class HashPool {
     }
     let bytes = 0;
     for (let i = 1; i < ranges.length; i += 2) bytes += ranges[i]!;
-    const digests = Buffer.from(await thread.run(this.nextId++, buffer, [...ranges], bytes));
+    const digests = Buffer.from(await thread.run(this.nextId++, buffer, ranges, bytes));
     return Array.from({ length: count }, (_, i) => digests.subarray(i * 32, i * 32 + 32));
   }
 

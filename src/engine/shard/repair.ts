@@ -259,12 +259,17 @@ export async function repairSegment(ctx: EngineContext, streamId: string, segmen
   try {
     // Which pieces can serve: recorded ok, on a usable domain, header and trailer intact.
     // Pieces on draining or quarantined domains are rebuilt elsewhere (moved), not read.
-    for (const p of seg.pieces) {
-      const domain = p.state === 'ok' && !ctx.domains.leaving(p.domainId) ? ctx.domains.usable(p.domainId) : undefined;
-      const opened = domain ? await openVerified(domain, seg, layout, p.piece) : undefined;
-      if (opened) sources.set(p.piece, opened);
+    const opened = await Promise.all(
+      seg.pieces.map((p) => {
+        const domain = p.state === 'ok' && !ctx.domains.leaving(p.domainId) ? ctx.domains.usable(p.domainId) : undefined;
+        return domain ? openVerified(domain, seg, layout, p.piece) : undefined;
+      }),
+    );
+    seg.pieces.forEach((p, i) => {
+      const source = opened[i];
+      if (source) sources.set(p.piece, source);
       else targets.add(p.piece);
-    }
+    });
     for (let attempt = 0; attempt <= seg.k + seg.m; attempt++) {
       if (sources.size < seg.k) throw new Error(`segment ${streamId}/${segment} has only ${sources.size} of ${seg.k} pieces needed to repair`);
       try {
@@ -436,10 +441,6 @@ async function rebuild(
       const root = merkleRoot(hashes);
       const rec = seg.pieces.find((p) => p.piece === t);
       if (rec && !root.equals(rec.merkleRoot)) throw new Error(`rebuilt piece ${t} does not match its recorded root`);
-      const w = writers.get(t)!;
-      await w.write(encodeTrailer(hashes));
-      await w.commit(encodeHeader({ ...header, piece: t, merkleRoot: root, kekId: stream.kekId, wrappedKey: stream.wrappedKey }));
-      writers.delete(t);
       changes.push({
         piece: t,
         expectDomainId: rec?.domainId,
@@ -448,6 +449,15 @@ async function rebuild(
         merkleRoot: root,
       });
     }
+    // The pieces are on different domains: their fsyncs run at once.
+    await allSettled(
+      changes.map(async (c) => {
+        const w = writers.get(c.piece)!;
+        await w.write(encodeTrailer(rebuiltHashes.get(c.piece)!));
+        await w.commit(encodeHeader({ ...header, piece: c.piece, merkleRoot: c.merkleRoot, kekId: stream.kekId, wrappedKey: stream.wrappedKey }));
+        writers.delete(c.piece);
+      }),
+    );
     const ok = await ctx.segments.replacePieces(seg.streamId, seg.segment, changes);
     if (!ok) {
       // Deleted or changed meanwhile: drop what was written where nothing else refers to it.
