@@ -5,6 +5,7 @@
 // object needs no data file and no segment row.
 
 import { StreamCipher, newDataKey, unwrapKey, wrapKey, WRAPPED_KEY_SIZE } from './crypto.ts';
+import { dataKeysOf } from './data-keys.ts';
 import type { KeyRing } from '../../security/master-key.ts';
 
 export const INLINE_PREFIX = 'i:';
@@ -47,8 +48,7 @@ export function sealInline(keys: KeyRing, plain: Buffer): string {
 
 export function openInline(keys: KeyRing, locator: string): Buffer {
   const p = decode(locator);
-  const dek = unwrapKey(keys.get(p.kekId), INLINE_STREAM, p.wrappedKey);
-  return new StreamCipher(dek, INLINE_STREAM).decrypt(p.chunk, position(p.chunk.length - 16));
+  return dataKeysOf(keys).cipher(p.kekId, INLINE_STREAM, p.wrappedKey).decrypt(p.chunk, position(p.chunk.length - 16));
 }
 
 /** The master key id an inline locator's data key is wrapped under. */
