@@ -1,14 +1,16 @@
 import type { AdminClient } from './admin-client.ts';
 import { parseSize } from './node.ts';
+import type { Redundancy } from '../engine/shard/segment-store.ts';
 
-// `oort admin node ...` and `oort admin repair status`: storage nodes through the admin API.
+// `oort admin node ...` and `oort admin repair status|redundancy`: storage nodes through the admin API.
 
 export const NODE_ADMIN_USAGE = `Storage nodes (gateway started with --cluster-secret-file):
   node add URL [--zone Z] [--capacity SIZE]         add a storage node (oort node) to the cluster
   node list [--json]                                 nodes and data directories: state, capacity, used, pieces, last seen, audit score, repair backlog
   node drain ID [--no-wait]                          move a node's pieces away (shows progress until it holds none)
   node remove ID                                     declare a node lost now: its pieces are rebuilt elsewhere
-  repair status                                      repair backlog: bytes to go, rate, ETA`;
+  repair status                                      repair backlog: bytes to go, rate, ETA
+  repair redundancy [--json]                         segments by healthy pieces (scans every segment)`;
 
 interface NodeRow {
   id: string;
@@ -125,6 +127,17 @@ export async function runNodeAdmin(client: AdminClient, words: string[], values:
       if (res.status !== 200) return fail(res);
       const r = (res.body as { repair: Parameters<typeof formatRepair>[0] }).repair;
       console.log(values.json ? JSON.stringify(r, null, 2) : formatRepair(r));
+      return 0;
+    }
+    case 'repair redundancy': {
+      const res = await client.call('GET', 'redundancy');
+      if (res.status !== 200) return fail(res);
+      const r = (res.body as { redundancy: Redundancy }).redundancy;
+      if (values.json) console.log(JSON.stringify(r, null, 2));
+      else {
+        console.log(`${r.segments} segment(s): ${r.full} with every piece healthy; ${r.piecesOnUnusableDomains} piece(s) on nodes that are not online`);
+        for (const d of r.degraded) console.log(`  ${d.segments} segment(s) with ${d.healthy} of ${d.pieces} pieces healthy`);
+      }
       return 0;
     }
     default:

@@ -9,6 +9,7 @@ import type { JsonResponse } from './admin-api.ts';
 //   POST nodes/ID/drain       move its pieces away (progress: its piece count in GET nodes/ID)
 //   DELETE nodes/ID           declare it lost now (its pieces are rebuilt elsewhere)
 //   GET repair                repair queue: bytes to go, rate, ETA
+//   GET redundancy            segments by healthy pieces, pieces left on unusable nodes (scans every segment)
 
 const STATUS: Record<NodeAdminError['code'], number> = { NotFound: 404, Conflict: 409, Invalid: 400, Unavailable: 503 };
 
@@ -20,7 +21,7 @@ export async function nodeAdminRoute(
   body: Readable,
 ): Promise<JsonResponse | undefined> {
   const [collection, id, action] = parts;
-  if (collection !== 'nodes' && collection !== 'repair') return undefined;
+  if (collection !== 'nodes' && collection !== 'repair' && collection !== 'redundancy') return undefined;
   const route = `${method} ${collection}${id !== undefined ? '/:id' : ''}${action !== undefined ? `/${action}` : ''}`;
   try {
     switch (route) {
@@ -50,6 +51,8 @@ export async function nodeAdminRoute(
         return { status: 200, body: { node: await engine.removeNode(id!) } };
       case 'GET repair':
         return { status: 200, body: { repair: await engine.repairStatus() } };
+      case 'GET redundancy':
+        return { status: 200, body: { redundancy: await engine.redundancy() } };
       default:
         return { status: 404, body: { error: { code: 'NotFound', message: `no such endpoint: ${method} ${parts.join('/')}` } } };
     }

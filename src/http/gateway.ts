@@ -53,7 +53,7 @@ export function createGateway(deps: GatewayDeps) {
     try {
       const bucket = await deps.meta.getBucket(bucketName);
       const cors = bucket && corsHeaders(bucket, method, req.headers);
-      if (cors) for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
+      if (cors) setHeaders(res, cors);
     } catch {
       // The error answer matters more than its CORS headers.
     }
@@ -66,9 +66,9 @@ export function createGateway(deps: GatewayDeps) {
     const method = req.method ?? 'GET';
     const head = method === 'HEAD';
     const ip = req.socket.remoteAddress ?? 'unknown';
-    res.setHeader('x-amz-request-id', requestId);
-    res.setHeader('x-amz-id-2', requestId);
-    res.setHeader('server', 'oort-storage');
+    /** Headers every answer carries; a successful one sends them in one writeHead with its own. */
+    const base: Record<string, string> = { 'x-amz-request-id': requestId, 'x-amz-id-2': requestId, server: 'oort-storage' };
+    let bytesOut: number | undefined;
     let op: Operation | undefined;
     let accessKey: string | null | undefined;
     let errorCode: string | undefined;
@@ -88,7 +88,7 @@ export function createGateway(deps: GatewayDeps) {
           { meta: deps.meta, engine: deps.engine, access: deps.access, credentials: (id) => deps.identity.credentialsOf(id), region: deps.region },
           { requestId, method, path, query: address.query, headers: req.headers, body: req, sourceIp: ip, secure },
         );
-        await sendResponse(res, response, head);
+        bytesOut = await sendResponse(res, response, head, base);
         return;
       }
       let auth;
@@ -122,11 +122,13 @@ export function createGateway(deps: GatewayDeps) {
           );
         const origin = `${secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
         const r = await handleOwnerApi({ meta: deps.meta, shares: deps.shares, gate }, { method, path, query: address.query, principal, body: auth.body, origin });
+        setHeaders(res, base);
         sendJson(res, r.status, r.body);
         return;
       }
       if (virtualHostBucket === undefined && path.startsWith(RESERVED_PREFIX)) {
         const r = await handleAdmin({ accounts: deps.accounts, meta: deps.meta, allowSignup: deps.allowSignup }, method, path, principal, auth.body);
+        setHeaders(res, base);
         sendJson(res, r.status, r.body);
         return;
       }
@@ -157,7 +159,7 @@ export function createGateway(deps: GatewayDeps) {
           });
           if (req.headers.origin !== undefined) {
             const cors = corsHeaders(bucketRecord, method, req.headers);
-            if (cors) for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
+            if (cors) Object.assign(base, cors);
           }
         }
       }
@@ -181,7 +183,7 @@ export function createGateway(deps: GatewayDeps) {
         defaultStorageClass: address.archive ? 'ARCHIVE' : 'STANDARD',
       };
       const response = await dispatch(op, ctx);
-      await sendResponse(res, response, head);
+      bytesOut = await sendResponse(res, response, head, base);
     } catch (err) {
       const s3err = toS3Error(err);
       errorCode = s3err.code;
@@ -190,6 +192,7 @@ export function createGateway(deps: GatewayDeps) {
         res.destroy();
       } else {
         if (s3err.code === 'InternalError') deps.onInternalError(err, requestId);
+        setHeaders(res, base);
         // A body we did not read would be parsed as the next request: close instead.
         if (!req.complete) res.setHeader('connection', 'close');
         if (corsBucket !== undefined && !res.hasHeader('access-control-allow-origin')) await addCorsHeaders(res, corsBucket, method, req);
@@ -207,9 +210,13 @@ export function createGateway(deps: GatewayDeps) {
         status: res.statusCode,
         error: errorCode,
         bytesIn: Number(req.headers['content-length'] ?? 0),
-        bytesOut: Number(res.getHeader('content-length') ?? 0),
+        bytesOut: bytesOut ?? Number(res.getHeader('content-length') ?? 0),
         ms: Math.round((performance.now() - started) * 10) / 10,
       });
     }
   };
+}
+
+function setHeaders(res: ServerResponse, headers: Record<string, string>): void {
+  for (const name in headers) res.setHeader(name, headers[name]!);
 }

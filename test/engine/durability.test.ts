@@ -97,8 +97,14 @@ describe('durability on 6 directories (4+2)', () => {
       await rig.engine.checkDomains();
       const queued = await rig.meta.segmentStore().repairQueue();
       assert.ok(queued.segments > 0, 'the lost directories queued repairs');
+      // Every segment had a piece on each directory, so each now has 4 of 6 healthy.
+      const degraded = await rig.engine.redundancy();
+      assert.equal(degraded.full, 0);
+      assert.deepEqual(degraded.degraded, [{ pieces: 6, healthy: 4, segments: degraded.segments }]);
+      assert.equal(degraded.piecesOnUnusableDomains, 2 * degraded.segments);
       await rig.engine.repairAll();
       await assertFullRedundancy(rig, objects);
+      assert.deepEqual(await rig.engine.redundancy(), { segments: degraded.segments, full: degraded.segments, degraded: [], piecesOnUnusableDomains: 0 });
       const status = await rig.engine.repairStatus();
       assert.ok(status.repairedBytes > 0);
       // Redundancy is really back: two other directories can go now.

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCluster } from './helpers.ts';
-import { addNode, segmentHealth, startGateway, verifyCorpus, waitForRepair, writeCorpus } from './corpus.ts';
+import { addNode, redundancy, startGateway, verifyCorpus, waitForRepair, writeCorpus } from './corpus.ts';
 import { adminClient } from '../helpers/admin.ts';
 
 // Six storage nodes (oort node child processes) behind one gateway at 4+2: objects from 0 B to
@@ -22,9 +22,9 @@ test('6 nodes at 4+2: node loss, repair onto fresh nodes, loss again', async () 
     assert.deepEqual((list.body as { profile: unknown }).profile, { k: 4, m: 2 });
     const s3 = server.client();
     const stored = await writeCorpus(s3, 'cluster');
-    const before = segmentHealth(server);
+    const before = await redundancy(server);
     assert.equal(before.segments, 10); // 6 single-segment objects, 64 MiB + 1 in two, three parts
-    assert.ok(before.healthy.every((h) => h === 6), 'every segment starts with 6 pieces');
+    assert.equal(before.full, 10, 'every segment starts with 6 healthy pieces');
     // Pieces are spread: every node holds some.
     const nodes = (await admin.call('GET', 'nodes')).body as { nodes: Array<{ id: string; pieces: number; state: string }> };
     assert.ok(nodes.nodes.every((n) => n.pieces > 0), JSON.stringify(nodes.nodes));
@@ -40,12 +40,9 @@ test('6 nodes at 4+2: node loss, repair onto fresh nodes, loss again', async () 
       const r = await admin.call('DELETE', `nodes/${d.id}`);
       assert.equal(r.status, 200, JSON.stringify(r.body));
     }
-    await waitForRepair(server, () => {
-      const h = segmentHealth(server);
-      return h.onBadDomains === 0 && h.healthy.every((x) => x === 6);
-    });
-    const after = segmentHealth(server);
-    assert.equal(after.segments, before.segments);
+    await waitForRepair(server);
+    const after = await redundancy(server);
+    assert.deepEqual(after, { segments: 10, full: 10, degraded: [], piecesOnUnusableDomains: 0 });
     const listed = ((await admin.call('GET', 'nodes')).body as { nodes: Array<{ id: string; state: string; pieces: number }> }).nodes;
     for (const d of [dead1!, dead2!]) assert.deepEqual(listed.filter((n) => n.id === d.id).map((n) => [n.state, n.pieces]), [['lost', 0]]);
 

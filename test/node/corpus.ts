@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { DatabaseSync } from 'node:sqlite';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CompleteMultipartUploadCommand,
@@ -15,6 +13,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { adminClient } from '../helpers/admin.ts';
 import { Prng, seededBytes, sha256Hex } from '../helpers/seeded.ts';
 import type { Cluster } from './helpers.ts';
+import type { Redundancy } from '../../src/engine/shard/segment-store.ts';
 
 // A gateway in front of test storage nodes, and a set of objects written through it that can be
 // read back and compared, whole and at random ranges.
@@ -83,33 +82,27 @@ export async function verifyCorpus(s3: S3Client, bucket: string, stored: Stored[
   }
 }
 
-/** Per segment: pieces recorded ok on domains in state online (by the gateway's database). */
-export function segmentHealth(server: TestServer): { segments: number; healthy: number[]; onBadDomains: number } {
-  const db = new DatabaseSync(join(server.dataDir, 'meta.sqlite'), { readOnly: true });
-  try {
-    const rows = db
-      .prepare(
-        `SELECT s.stream_id, s.seg_index, s.k + s.m AS n,
-           (SELECT count(*) FROM pieces p JOIN domains d ON d.domain_id = p.domain_id
-             WHERE p.stream_id = s.stream_id AND p.seg_index = s.seg_index AND p.state = 'ok' AND d.state = 'online') AS healthy
-         FROM segments s`,
-      )
-      .all();
-    const bad = db.prepare(`SELECT count(*) AS n FROM pieces p JOIN domains d ON d.domain_id = p.domain_id WHERE d.state <> 'online'`).get();
-    return { segments: rows.length, healthy: rows.map((r) => Number(r.healthy)), onBadDomains: Number(bad?.n) };
-  } finally {
-    db.close();
-  }
+/** The gateway's redundancy report (segments by healthy pieces), through the admin API. */
+export async function redundancy(server: TestServer): Promise<Redundancy> {
+  const r = await adminClient(server).call('GET', 'redundancy');
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return (r.body as { redundancy: Redundancy }).redundancy;
+}
+
+/** Every segment has all its pieces healthy, and no piece is left on a node that is not online. */
+export function fullyRedundant(r: Redundancy): boolean {
+  return r.degraded.length === 0 && r.piecesOnUnusableDomains === 0;
 }
 
 /** Waits until the gateway's repair queue is empty and `ok` holds (polling the admin API). */
-export async function waitForRepair(server: TestServer, ok: () => boolean, timeoutMs = 90_000): Promise<void> {
+/** Waits until the repair queue is empty and every segment is fully redundant again. */
+export async function waitForRepair(server: TestServer, timeoutMs = 90_000): Promise<void> {
   const admin = adminClient(server);
   const until = Date.now() + timeoutMs;
   for (;;) {
     const r = await admin.call('GET', 'repair');
     const q = (r.body as { repair: { queuedSegments: number } }).repair.queuedSegments;
-    if (q === 0 && ok()) return;
+    if (q === 0 && fullyRedundant(await redundancy(server))) return;
     if (Date.now() > until) throw new Error(`repair did not finish: ${JSON.stringify(r.body)}\n${server.stderr().slice(-3000)}`);
     await sleep(250);
   }

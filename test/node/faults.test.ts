@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { startCluster, type Cluster } from './helpers.ts';
-import { segmentHealth, startGateway, verifyCorpus, waitForRepair, writeCorpus } from './corpus.ts';
+import { startGateway, verifyCorpus, waitForRepair, writeCorpus } from './corpus.ts';
 import { adminClient } from '../helpers/admin.ts';
 import { seededBytes } from '../helpers/seeded.ts';
 import type { TestServer } from '../helpers/server.ts';
@@ -76,10 +76,7 @@ test('a node that corrupts and deletes pieces is caught by audits, quarantined a
     }
     assert.equal(state, 'quarantined', server.stderr().slice(-2000));
     assert.match(server.stderr(), /quarantined \(audit score/);
-    await waitForRepair(server, () => {
-      const h = segmentHealth(server);
-      return h.onBadDomains === 0 && h.healthy.every((x) => x === 6);
-    });
+    await waitForRepair(server);
     await verifyCorpus(s3, 'audited', stored, 4);
     const node = ((await admin.call('GET', `nodes/${bad.id}`)).body as { node: { pieces: number; auditsFailed: number } }).node;
     assert.equal(node.pieces, 0);

@@ -9,6 +9,8 @@ import { SqliteMetaStore } from '../../src/meta/index.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { Prng, md5Hex, seededBytes } from '../helpers/seeded.ts';
 import { filesUnder } from '../helpers/data-dir.ts';
+import { adminClient } from '../helpers/admin.ts';
+import type { Redundancy } from '../../src/engine/shard/segment-store.ts';
 
 // Six data directories (4+2). Two are wiped while the server is down; the restarted server repairs
 // onto them and is killed with SIGKILL mid-repair, several times. In the end every object reads
@@ -18,22 +20,12 @@ import { filesUnder } from '../helpers/data-dir.ts';
 const MiB = 1024 * 1024;
 const Bucket = 'repair';
 
-async function healthy(dataDir: string): Promise<{ queued: number; degraded: number }> {
-  const meta = await SqliteMetaStore.open(join(dataDir, 'meta.sqlite'));
-  try {
-    const segments = meta.segmentStore();
-    let degraded = 0;
-    for await (const locator of meta.referencedLocators()) {
-      if (!locator.startsWith('s:')) continue;
-      for (const seg of await segments.getSegments(locator.slice(2))) {
-        const ok = seg.pieces.filter((p) => p.state === 'ok');
-        if (new Set(ok.map((p) => p.domainId)).size < seg.k + seg.m) degraded++;
-      }
-    }
-    return { queued: (await segments.repairQueue()).segments, degraded };
-  } finally {
-    await meta.close();
-  }
+/** The running gateway's repair queue and the segments short of k+m healthy pieces (admin API). */
+async function healthy(server: TestServer): Promise<{ queued: number; degraded: number }> {
+  const admin = adminClient(server);
+  const repair = (await admin.call('GET', 'repair')).body as { repair: { queuedSegments: number } };
+  const { redundancy } = (await admin.call('GET', 'redundancy')).body as { redundancy: Redundancy };
+  return { queued: repair.repair.queuedSegments, degraded: redundancy.segments - redundancy.full };
 }
 
 test('SIGKILL during repair loses nothing and leaves no orphan pieces', async () => {
@@ -76,10 +68,10 @@ test('SIGKILL during repair loses nothing and leaves no orphan pieces', async ()
     console.log(`pieces on the wiped directories after each SIGKILL: ${JSON.stringify(progress)}`);
 
     server = await start();
-    let state = await healthy(dataDir);
+    let state = await healthy(server);
     for (let i = 0; i < 120 && (state.queued > 0 || state.degraded > 0); i++) {
       await sleep(250);
-      state = await healthy(dataDir);
+      state = await healthy(server);
     }
     assert.deepEqual(state, { queued: 0, degraded: 0 }, 'repair finished and every segment is back to k+m healthy pieces');
     const s3b = server.client();

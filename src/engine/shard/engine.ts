@@ -17,7 +17,7 @@ import { DomainSet } from './placement.ts';
 import { readStream } from './reader.ts';
 import { DEFAULT_REPAIR, Repairer, type RepairOptions, type RepairStatus } from './repair.ts';
 import { scrubDomain, type ScrubResult } from './scrub.ts';
-import type { DomainRecord, SegmentStore } from './segment-store.ts';
+import type { DomainRecord, Redundancy, SegmentStore } from './segment-store.ts';
 import { STREAM_PREFIX, writeObject } from './writer.ts';
 import { resolve } from 'node:path';
 
@@ -403,6 +403,11 @@ export class ShardEngine implements ObjectEngine {
 
   repairStatus(): Promise<RepairStatus> {
     return this.repairer.status();
+  }
+
+  /** Every segment's healthy pieces, summed up (scans all segments). */
+  redundancy(): Promise<Redundancy> {
+    return this.ctx.segments.redundancy();
   }
 
   /** Scrubs one domain (by id or path), or all; records the time; returns per-domain results. */

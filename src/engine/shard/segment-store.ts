@@ -151,6 +151,8 @@ export interface SegmentStore {
   recordRepairFailure(streamId: string, segment: number, error: string, at: Date): Promise<void>;
   removeRepair(streamId: string, segment: number): Promise<void>;
   repairQueue(): Promise<{ segments: number; bytes: number }>;
+  /** How redundant the stored segments are (a scan of every segment: for the admin, not hot paths). */
+  redundancy(): Promise<Redundancy>;
 
   // Failure domains
   listDomains(): Promise<DomainRecord[]>;
@@ -176,4 +178,15 @@ export interface SegmentStore {
   streamsNotUnderKek(kekId: string, limit: number): Promise<StreamRecord[]>;
   /** Replaces a stream's wrapped key if it is still wrapped under `expectKekId`. */
   rewrapStream(streamId: string, expectKekId: string, kekId: string, wrappedKey: Buffer): Promise<boolean>;
+}
+
+/** Segments by healthy pieces: a piece is healthy when recorded 'ok' on an online domain. */
+export interface Redundancy {
+  segments: number;
+  /** Segments with all k+m pieces healthy. */
+  full: number;
+  /** The others, grouped: of `pieces` (k+m), `healthy` are. Fewest healthy first. */
+  degraded: Array<{ pieces: number; healthy: number; segments: number }>;
+  /** Pieces still recorded on domains that are not online (suspect, offline, lost, draining, quarantined). */
+  piecesOnUnusableDomains: number;
 }

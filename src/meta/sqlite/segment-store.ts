@@ -15,6 +15,7 @@ import type {
   SegmentRecord,
   SegmentStore,
   StreamRecord,
+  Redundancy,
 } from '../../engine/shard/segment-store.ts';
 
 type Row = Record<string, SQLOutputValue>;
@@ -152,6 +153,15 @@ function prepare(db: DatabaseSync) {
        FROM repair_queue q JOIN segments s ON s.stream_id = q.stream_id AND s.seg_index = q.seg_index`,
     ),
 
+    redundancy: p(
+      `SELECT n, healthy, count(*) AS segments FROM (
+         SELECT s.k + s.m AS n,
+           (SELECT count(*) FROM pieces p JOIN domains d ON d.domain_id = p.domain_id
+             WHERE p.stream_id = s.stream_id AND p.seg_index = s.seg_index AND p.state = 'ok' AND d.state = 'online') AS healthy
+         FROM segments s)
+       GROUP BY n, healthy ORDER BY healthy, n`,
+    ),
+    piecesOnUnusableDomains: p(`SELECT count(*) AS n FROM pieces p JOIN domains d ON d.domain_id = p.domain_id WHERE d.state <> 'online'`),
     listDomains: p(`SELECT ${DOMAIN_COLUMNS} FROM domains ORDER BY created_at, domain_id`),
     getDomain: p(`SELECT ${DOMAIN_COLUMNS} FROM domains WHERE domain_id = ?`),
     putDomain: p(
@@ -327,6 +337,17 @@ export class SqliteSegmentStore implements SegmentStore {
   async repairQueue(): Promise<{ segments: number; bytes: number }> {
     const row = this.q.repairBacklog.get()!;
     return { segments: Number(row.segments), bytes: Number(row.bytes) };
+  }
+
+  async redundancy(): Promise<Redundancy> {
+    const out: Redundancy = { segments: 0, full: 0, degraded: [], piecesOnUnusableDomains: Number(this.q.piecesOnUnusableDomains.get()!.n) };
+    for (const r of this.q.redundancy.all()) {
+      const [pieces, healthy, segments] = [Number(r.n), Number(r.healthy), Number(r.segments)];
+      out.segments += segments;
+      if (healthy >= pieces) out.full += segments;
+      else out.degraded.push({ pieces, healthy, segments });
+    }
+    return out;
   }
 
   async listDomains(): Promise<DomainRecord[]> {

@@ -61,6 +61,9 @@ const BUCKET_CACHE_MAX = 10_000;
 /** SQLITE_CONSTRAINT_FOREIGNKEY: a write named a bucket (or upload) that does not exist. */
 const FOREIGN_KEY_FAILED = 787;
 
+/** SQLite's primary result code for a lock another connection holds. */
+const SQLITE_BUSY = 5;
+
 export class SqliteMetaStore implements MetaStore {
   private readonly db: DatabaseSync;
   private readonly q: Statements;
@@ -93,6 +96,10 @@ export class SqliteMetaStore implements MetaStore {
       return new SqliteMetaStore(db);
     } catch (err) {
       db.close();
+      // The database is held exclusively (schema.ts `configure`): another process has it open.
+      if ((err as { errcode?: number }).errcode === SQLITE_BUSY) {
+        throw new Error(`${path} is in use by another process (is an oort server running on this data directory? stop it first)`);
+      }
       throw err;
     }
   }
