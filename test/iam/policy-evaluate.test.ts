@@ -205,6 +205,13 @@ test('every operator: match, mismatch, missing key', () => {
   }
 });
 
+test('condition key names are case-insensitive; the tag key inside a tag condition key is not', () => {
+  const policy = { StringEquals: { 'S3:existingobjecttag/Team': 'blue' } };
+  assert.equal(withCondition(policy, { 's3:ExistingObjectTag/Team': 'blue' }), 'allow');
+  assert.equal(withCondition(policy, { 's3:ExistingObjectTag/team': 'blue' }), 'none');
+  assert.equal(withCondition({ StringEquals: { 'AWS:SOURCEIP': '10.0.0.1' } }, { 'aws:SourceIp': '10.0.0.1' }), 'allow');
+});
+
 test('...IfExists: a missing key passes, a present one is tested', () => {
   for (const [operator, key, values, context, expected] of CASES) {
     if (operator === 'Null') continue;

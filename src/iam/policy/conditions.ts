@@ -9,8 +9,18 @@ import { compileWildcards, type Matcher } from './wildcard.ts';
 // ...); `...IfExists` makes a missing key pass; `ForAnyValue:` needs one request value to match
 // (missing: false), `ForAllValues:` needs every request value to match (missing: true).
 
-/** A request's condition values by lower-cased key; absent keys give undefined. */
-export type ContextLookup = (lowerKey: string) => readonly string[] | undefined;
+/** A request's condition values by `conditionKeyId`; absent keys give undefined. */
+export type ContextLookup = (keyId: string) => readonly string[] | undefined;
+
+/**
+ * How a condition key is matched: its name is case-insensitive, but the tag key after the slash of
+ * `s3:ExistingObjectTag/<key>`, `s3:RequestObjectTag/<key>` or `aws:ResourceTag/<key>` is not (S3
+ * tag keys are case-sensitive: "Env" and "env" are two tags).
+ */
+export function conditionKeyId(key: string): string {
+  const slash = key.indexOf('/');
+  return slash < 0 ? key.toLowerCase() : key.slice(0, slash).toLowerCase() + key.slice(slash);
+}
 
 export interface ConditionTest {
   /** The operator as written, e.g. 'ForAnyValue:StringLikeIfExists'. */
@@ -20,7 +30,7 @@ export interface ConditionTest {
   readonly qualifier: 'ForAnyValue' | 'ForAllValues' | null;
   readonly ifExists: boolean;
   readonly negated: boolean;
-  /** The condition key, lower-cased (keys are case-insensitive). */
+  /** The condition key as `conditionKeyId` gives it (names case-insensitive, tag keys not). */
   readonly key: string;
   /** The listed values as strings (JSON numbers and booleans converted). */
   readonly values: readonly string[];
@@ -112,7 +122,7 @@ export function parseConditions(block: unknown): ConditionTest[] {
       } else {
         matchOne = POSITIVE[NEGATED[op.base] ?? op.base]!(values, operator);
       }
-      tests.push({ operator, ...op, key: key.toLowerCase(), values, matchOne });
+      tests.push({ operator, ...op, key: conditionKeyId(key), values, matchOne });
     }
   }
   return tests;

@@ -1,4 +1,4 @@
-import { testCondition, type ContextLookup } from './conditions.ts';
+import { conditionKeyId, testCondition, type ContextLookup } from './conditions.ts';
 import { listed, type BucketPolicy, type Statement } from './parse.ts';
 import { principalMatches } from './principal.ts';
 
@@ -42,14 +42,14 @@ function applies(s: Statement, accountId: string | null, action: string, resourc
 }
 
 /**
- * Condition keys are case-insensitive: index the request's context by lower-cased key, once per
+ * Condition key names are case-insensitive (tag keys in them are not): index the request's context by `conditionKeyId`, once per
  * evaluation. aws:PrincipalAccount defaults to the caller's account.
  */
 function contextLookup(req: PolicyRequest): ContextLookup {
   const byKey = new Map<string, readonly string[]>();
   for (const [k, v] of Object.entries(req.context)) {
     if (v === undefined) continue;
-    byKey.set(k.toLowerCase(), typeof v === 'string' ? [v] : v);
+    byKey.set(conditionKeyId(k), typeof v === 'string' ? [v] : v);
   }
   if (req.accountId !== null && !byKey.has('aws:principalaccount')) byKey.set('aws:principalaccount', [req.accountId]);
   return (key) => byKey.get(key);
