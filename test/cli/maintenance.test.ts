@@ -22,6 +22,13 @@ test('rotate-master-key re-wraps data keys and secrets; everything reads back un
     await s3.send(new CreateBucketCommand({ Bucket: 'rot' }));
     await s3.send(new PutObjectCommand({ Bucket: 'rot', Key: 'tiny', Body: 'inline bytes' }));
     await s3.send(new PutObjectCommand({ Bucket: 'rot', Key: 'big', Body: big }));
+    // An offline command beside the running server is refused, and changes nothing.
+    const keyFile = await readFile(join(dataDir, 'master.key'), 'utf8');
+    await assert.rejects(
+      run(process.execPath, [CLI, 'admin', 'rotate-master-key', '--data-dir', dataDir], { env: { ...process.env, OORT_MASTER_KEY: '' } }),
+      (err: { code?: number; stderr?: string }) => err.code === 1 && /in use by another process/.test(err.stderr ?? ''),
+    );
+    assert.equal(await readFile(join(dataDir, 'master.key'), 'utf8'), keyFile);
   } finally {
     await first.stop();
   }
