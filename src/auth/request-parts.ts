@@ -88,15 +88,31 @@ export function headerValue(req: RequestParts, lowerName: string): string | unde
  */
 export function headerValues(req: RequestParts, lowerName: string): string[] {
   if (req.rawHeaders) {
-    const values: string[] = [];
-    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-      if (req.rawHeaders[i]!.toLowerCase() === lowerName) values.push(req.rawHeaders[i + 1]!);
-    }
-    if (values.length > 0 || req.headers[lowerName] === undefined) return values;
+    const values = rawHeaderMap(req).get(lowerName);
+    if (values !== undefined || req.headers[lowerName] === undefined) return values ?? [];
   }
   const v = req.headers[lowerName];
   if (v === undefined) return [];
   return Array.isArray(v) ? v : [String(v)];
+}
+
+const rawMaps = new WeakMap<string[], Map<string, string[]>>();
+
+/** The raw header lines by lower-cased name, built once per request (signers ask for several). */
+function rawHeaderMap(req: RequestParts): Map<string, string[]> {
+  const raw = req.rawHeaders!;
+  let map = rawMaps.get(raw);
+  if (!map) {
+    map = new Map();
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]!.toLowerCase();
+      const values = map.get(name);
+      if (values) values.push(raw[i + 1]!);
+      else map.set(name, [raw[i + 1]!]);
+    }
+    rawMaps.set(raw, map);
+  }
+  return map;
 }
 
 /** Lower-case names of all headers present. */

@@ -27,10 +27,16 @@ function compare(a: string, b: string): number {
 export function canonicalHeaders(req: RequestParts, signedHeaders: string[]): string {
   let out = '';
   for (const name of signedHeaders) {
-    const values = headerValues(req, name).map((v) => v.trim().replace(/\s+/g, ' '));
+    const values = headerValues(req, name).map(canonicalValue);
     out += name + ':' + values.join(',') + '\n';
   }
   return out;
+}
+
+/** Trimmed, inner whitespace runs collapsed to one space (most values have none: no new string). */
+function canonicalValue(v: string): string {
+  const t = v.trim();
+  return /\s\s|(?! )\s/.test(t) ? t.replace(/\s+/g, ' ') : t;
 }
 
 export function canonicalRequest(
