@@ -60,25 +60,6 @@ export function unwrapKey(kek: MasterKey, streamId: string, wrapped: Uint8Array)
   return Buffer.concat([decipher.update(buf.subarray(NONCE_SIZE, NONCE_SIZE + KEY_SIZE)), decipher.final()]);
 }
 
-function chunkNonce(segment: number, chunk: number): Buffer {
-  const nonce = Buffer.alloc(NONCE_SIZE);
-  nonce.writeUInt32BE(segment, 0);
-  nonce.writeUInt32BE(chunk, 4);
-  return nonce;
-}
-
-/** stream id (16 bytes) || segment || chunk || last flag || segment plaintext size (0 unless last). */
-function chunkAad(streamId: Buffer, segment: number, chunk: number, last: boolean, segmentPlainSize: number): Buffer {
-  const aad = Buffer.alloc(CHUNK_AAD.length + streamId.length + 4 + 4 + 1 + 8);
-  let at = CHUNK_AAD.copy(aad, 0);
-  at += streamId.copy(aad, at);
-  at = aad.writeUInt32BE(segment, at);
-  at = aad.writeUInt32BE(chunk, at);
-  at = aad.writeUInt8(last ? 1 : 0, at);
-  aad.writeBigUInt64BE(last ? BigInt(segmentPlainSize) : 0n, at);
-  return aad;
-}
-
 export interface ChunkPosition {
   segment: number;
   chunk: number;
@@ -91,17 +72,38 @@ export interface ChunkPosition {
 export class StreamCipher {
   /** A KeyObject, made once: building one per chunk from raw bytes costs as much as the AES. */
   private readonly dek: KeyObject;
-  private readonly streamId: Buffer;
+  /**
+   * Nonce and AAD scratch, rewritten per chunk: OpenSSL takes their bytes during the
+   * createCipheriv/setAAD call itself, so one pair per stream serves every chunk.
+   * AAD: 'oort-chunk-v1\0' || stream id (16 bytes) || segment || chunk || last flag || segment
+   * plaintext size (0 unless last).
+   */
+  private readonly nonce = Buffer.alloc(NONCE_SIZE);
+  private readonly aad: Buffer;
+  private readonly aadAt: number;
 
   constructor(dek: Buffer, streamIdHex: string) {
     this.dek = createSecretKey(dek);
-    this.streamId = Buffer.from(streamIdHex, 'hex');
+    const streamId = Buffer.from(streamIdHex, 'hex');
+    this.aad = Buffer.alloc(CHUNK_AAD.length + streamId.length + 4 + 4 + 1 + 8);
+    this.aadAt = CHUNK_AAD.copy(this.aad, 0) + streamId.copy(this.aad, CHUNK_AAD.length);
+  }
+
+  /** Writes the chunk's nonce (segment || chunk || 32 zero bits) and AAD into the scratch buffers. */
+  private position(pos: ChunkPosition): void {
+    this.nonce.writeUInt32BE(pos.segment, 0);
+    this.nonce.writeUInt32BE(pos.chunk, 4);
+    let at = this.aad.writeUInt32BE(pos.segment, this.aadAt);
+    at = this.aad.writeUInt32BE(pos.chunk, at);
+    at = this.aad.writeUInt8(pos.last ? 1 : 0, at);
+    this.aad.writeBigUInt64BE(pos.last ? BigInt(pos.segmentPlainSize) : 0n, at);
   }
 
   /** Encrypts one chunk's plaintext into `out` at `at` (plaintext length + 16 bytes). */
   encryptInto(plain: Uint8Array, pos: ChunkPosition, out: Uint8Array, at: number): number {
-    const cipher = createCipheriv('aes-256-gcm', this.dek, chunkNonce(pos.segment, pos.chunk));
-    cipher.setAAD(chunkAad(this.streamId, pos.segment, pos.chunk, pos.last, pos.segmentPlainSize));
+    this.position(pos);
+    const cipher = createCipheriv('aes-256-gcm', this.dek, this.nonce);
+    cipher.setAAD(this.aad);
     const body = cipher.update(plain);
     out.set(body, at);
     const fin = cipher.final();
@@ -120,8 +122,9 @@ export class StreamCipher {
   decrypt(chunk: Uint8Array, pos: ChunkPosition): Buffer {
     if (chunk.length < TAG_SIZE) throw new Error('chunk shorter than its tag');
     const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-    const decipher = createDecipheriv('aes-256-gcm', this.dek, chunkNonce(pos.segment, pos.chunk));
-    decipher.setAAD(chunkAad(this.streamId, pos.segment, pos.chunk, pos.last, pos.segmentPlainSize));
+    this.position(pos);
+    const decipher = createDecipheriv('aes-256-gcm', this.dek, this.nonce);
+    decipher.setAAD(this.aad);
     decipher.setAuthTag(buf.subarray(buf.length - TAG_SIZE));
     const body = decipher.update(buf.subarray(0, buf.length - TAG_SIZE));
     const fin = decipher.final();

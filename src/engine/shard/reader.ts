@@ -9,7 +9,6 @@
 
 import { Readable } from 'node:stream';
 import { hash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { codecFor, type EngineContext } from './context.ts';
 import { StreamCipher, unwrapKey } from './crypto.ts';
 import type { PieceHandle } from './domain.ts';
@@ -45,11 +44,12 @@ async function* streamBytes(ctx: EngineContext, streamId: string, range?: { star
   if (end < start) return;
   const segments = await ctx.segments.getSegments(streamId);
   const cipher = new StreamCipher(unwrapKey(ctx.keys.get(stream.kekId), streamId, stream.wrappedKey), streamId);
+  const buffers = new BufferPool();
   for (const seg of segments) {
     const segEnd = seg.plainOffset + seg.plainSize - 1;
     if (segEnd < start || seg.plainSize === 0) continue;
     if (seg.plainOffset > end) break;
-    const reader = new SegmentReader(ctx, stream, seg, cipher);
+    const reader = new SegmentReader(ctx, stream, seg, cipher, buffers);
     try {
       yield* reader.read(Math.max(start, seg.plainOffset) - seg.plainOffset, Math.min(end, segEnd) - seg.plainOffset);
     } finally {
@@ -81,9 +81,12 @@ export class SegmentReader {
   /** Pieces that did not answer within the hedging deadline: later stripes avoid them. */
   private readonly slow = new Set<number>();
   private repairQueued = false;
+  /** Ciphertext read buffers, lent per healthy read and given back once decrypted. */
+  private readonly buffers: BufferPool;
 
-  constructor(ctx: EngineContext, stream: StreamRecord, seg: SegmentRecord, cipher: StreamCipher) {
+  constructor(ctx: EngineContext, stream: StreamRecord, seg: SegmentRecord, cipher: StreamCipher, buffers = new BufferPool()) {
     this.ctx = ctx;
+    this.buffers = buffers;
     this.stream = stream;
     this.seg = seg;
     this.layout = new SegmentLayout(seg.k, seg.m, seg.blockSize, seg.plainSize);
@@ -153,17 +156,15 @@ export class SegmentReader {
     if (g.length > 1 && !g.some((u) => this.needsDecode(u))) {
       const pending = new Set<number>();
       const healthy = this.readGroupHealthy(g, pending).catch(() => undefined);
+      if (this.seg.m === 0) return (await healthy) ?? this.readUnits(g); // nothing to hedge with
       let deadline = this.ctx.hedgeMinMs;
       for (const u of g) for (const shard of this.shardsOf(u)) {
         const rec = this.seg.pieces.find((p) => p.piece === shard);
         if (rec) deadline = Math.max(deadline, this.ctx.latency.p95(rec.domainId));
       }
-      const timer = new AbortController();
-      const late = Symbol('late');
-      const first = this.seg.m === 0 ? await healthy : await Promise.race([healthy, sleep(deadline, late, { signal: timer.signal }).catch(() => undefined)]);
-      timer.abort();
-      if (first !== late && first) return first as Buffer[];
-      if (first === late) {
+      const first = await raceDeadline(healthy, deadline);
+      if (first !== LATE && first) return first;
+      if (first === LATE) {
         for (const shard of pending) this.slow.add(shard);
         const plain = await firstDefined([healthy, this.readUnits(g).catch(() => undefined)]);
         if (plain) return plain;
@@ -196,39 +197,47 @@ export class SegmentReader {
     }
     for (const span of spans.values()) if (span.end - span.start !== span.bytes) return undefined; // not contiguous
     const fetched = new Map<number, Buffer>();
-    const ok = await Promise.all(
-      [...spans].map(async ([shard, span]) => {
-        const h = await this.handle(shard);
-        if (!h) return false;
-        pending.add(shard);
-        try {
-          fetched.set(shard, await this.timed(shard, h.read(HEADER_SIZE + span.start, span.end - span.start)));
-          return true;
-        } catch {
-          this.markBad(shard);
-          return false;
-        } finally {
-          pending.delete(shard);
-        }
-      }),
-    );
-    if (ok.includes(false)) return undefined;
-    const cipherText = runs.map((r) => {
-      const b = fetched.get(r.shard)!;
-      const from = r.at - spans.get(r.shard)!.start;
-      return b.subarray(from, from + r.length);
-    });
-    const all: Unit = { stripe: g[0]!.stripe, firstChunk: g[0]!.firstChunk, lastChunk: g[g.length - 1]!.lastChunk, skip: 0, take: 0 };
-    const plain = this.decryptChunks(all, cipherText, () => {});
-    if (!plain) return undefined;
-    const out: Buffer[] = [];
-    let at = 0;
-    for (const u of g) {
-      const count = u.lastChunk - u.firstChunk + 1;
-      out.push(...cut(u, plain.slice(at, at + count)));
-      at += count;
+    const lent: Buffer[] = [];
+    try {
+      const ok = await Promise.all(
+        [...spans].map(async ([shard, span]) => {
+          const h = await this.handle(shard);
+          if (!h) return false;
+          pending.add(shard);
+          const into = this.buffers.take(span.end - span.start);
+          lent.push(into);
+          try {
+            fetched.set(shard, await this.timed(shard, readPiece(h, HEADER_SIZE + span.start, into.subarray(0, span.end - span.start))));
+            return true;
+          } catch {
+            this.markBad(shard);
+            return false;
+          } finally {
+            pending.delete(shard);
+          }
+        }),
+      );
+      if (ok.includes(false)) return undefined;
+      const cipherText = runs.map((r) => {
+        const b = fetched.get(r.shard)!;
+        const from = r.at - spans.get(r.shard)!.start;
+        return b.subarray(from, from + r.length);
+      });
+      const all: Unit = { stripe: g[0]!.stripe, firstChunk: g[0]!.firstChunk, lastChunk: g[g.length - 1]!.lastChunk, skip: 0, take: 0 };
+      const plain = this.decryptChunks(all, cipherText, () => {});
+      if (!plain) return undefined;
+      const out: Buffer[] = [];
+      let at = 0;
+      for (const u of g) {
+        const count = u.lastChunk - u.firstChunk + 1;
+        out.push(...cut(u, plain.slice(at, at + count)));
+        at += count;
+      }
+      return out;
+    } finally {
+      // Every read has settled (Promise.all above) and the plaintext is in new buffers.
+      for (const b of lent) this.buffers.give(b);
     }
-    return out;
   }
 
   /** The unit's plaintext, one buffer per chunk, cut to the requested bytes. */
@@ -254,11 +263,8 @@ export class SegmentReader {
       const rec = this.seg.pieces.find((p) => p.piece === shard);
       if (rec) deadline = Math.max(deadline, this.ctx.latency.p95(rec.domainId));
     }
-    const timer = new AbortController();
-    const late = Symbol('late');
-    const first = await Promise.race([healthy, sleep(deadline, late, { signal: timer.signal }).catch(() => undefined)]);
-    timer.abort();
-    if (first !== late) return first as Buffer[] | undefined;
+    const first = await raceDeadline(healthy, deadline);
+    if (first !== LATE) return first;
     for (const shard of pending) this.slow.add(shard);
     const hedge = this.readDegraded(u, pending).catch(() => undefined);
     return firstDefined([healthy, hedge]);
@@ -609,5 +615,43 @@ class ByteCursor {
     const out: Buffer[] = [];
     for (let i = this.index; i < this.parts.length; i++) out.push(i === this.index ? this.parts[i]!.subarray(this.offset) : this.parts[i]!);
     return out;
+  }
+}
+
+/** `target.length` bytes at `offset`: read into `target` where the piece can, else a buffer of its own. */
+async function readPiece(h: PieceHandle, offset: number, target: Buffer): Promise<Buffer> {
+  if (!h.readInto) return h.read(offset, target.length);
+  await h.readInto(target, offset);
+  return target;
+}
+
+const LATE = Symbol('late');
+
+/** The promise's value, or LATE once `ms` pass first (a plain timer: no AbortController per read). */
+async function raceDeadline<T>(p: Promise<T>, ms: number): Promise<T | typeof LATE> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof LATE>((resolve) => (timer = setTimeout(resolve, ms, LATE)));
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Read buffers of one read, reused: a fresh buffer per 1 MiB read cost more CPU (page faults on
+ * first touch, unmapping when collected) than the read itself. A buffer is given back only once
+ * nothing refers to its bytes (the plaintext is always a new buffer).
+ */
+class BufferPool {
+  private readonly free: Buffer[] = [];
+
+  take(size: number): Buffer {
+    const i = this.free.findIndex((b) => b.length >= size);
+    return i >= 0 ? this.free.splice(i, 1)[0]! : Buffer.allocUnsafe(size);
+  }
+
+  give(b: Buffer): void {
+    if (this.free.length < 16) this.free.push(b);
   }
 }
