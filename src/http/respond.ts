@@ -39,9 +39,13 @@ export async function sendResponse(res: ServerResponse, r: S3Response, head: boo
   res.writeHead(r.status, headers);
   // A plain loop rather than stream.pipeline: no AbortController and listeners per response, and
   // the drain wait removes its listeners each time (nothing accumulates over a long body).
+  // write() reports "full" past the socket's 16 KiB mark, so after every 64 KiB chunk: waiting for
+  // a drain each time cost an event-loop turn per chunk. Up to STREAM_QUEUE_BYTES may queue
+  // instead (then written in one writev), which still bounds the memory a response holds.
   try {
     while (!next.done && !res.destroyed) {
-      if (!res.write(next.value)) await drained(res);
+      res.write(next.value);
+      if (res.writableLength >= STREAM_QUEUE_BYTES) await drained(res);
       if (res.destroyed) break;
       next = await chunks.next();
     }
@@ -52,6 +56,9 @@ export async function sendResponse(res: ServerResponse, r: S3Response, head: boo
   }
   return Number(headers['content-length'] ?? 0);
 }
+
+/** Bytes of a stream body queued in the response before the loop waits for a drain. */
+const STREAM_QUEUE_BYTES = 1024 * 1024;
 
 /** Resolves when the response can take more, or is gone. */
 function drained(res: ServerResponse): Promise<void> {
