@@ -11,14 +11,31 @@ import { hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
-export interface HashRequest {
+/** A message to a thread: `ranges` is offset, length, offset, length, ... */
+interface HashRequest {
   id: number;
   buffer: SharedArrayBuffer;
-  /** offset, length, offset, length, ... */
   ranges: readonly number[];
 }
 
-export type HashReply = { id: number; digests: ArrayBuffer; error?: undefined } | { id: number; error: string; digests?: undefined };
+type HashReply = { id: number; digests: ArrayBuffer; error?: undefined } | { id: number; error: string; digests?: undefined };
+
+// The thread's code: plain JavaScript, so a new thread need not load the TypeScript stripper.
+const THREAD_SOURCE = `
+const { hash } = require('node:crypto');
+const { parentPort } = require('node:worker_threads');
+parentPort.on('message', ({ id, buffer, ranges }) => {
+  try {
+    const digests = new Uint8Array((ranges.length / 2) * 32);
+    for (let i = 0; i < ranges.length; i += 2) {
+      digests.set(hash('sha256', new Uint8Array(buffer, ranges[i], ranges[i + 1]), 'buffer'), (i / 2) * 32);
+    }
+    parentPort.postMessage({ id, digests: digests.buffer }, [digests.buffer]);
+  } catch (err) {
+    parentPort.postMessage({ id, error: String(err) });
+  }
+});
+`;
 
 interface Pending {
   bytes: number;
@@ -33,7 +50,7 @@ class HashThread {
   load = 0;
 
   constructor(onGone: (t: HashThread) => void) {
-    this.worker = new Worker(new URL('./hash-worker.ts', import.meta.url));
+    this.worker = new Worker(THREAD_SOURCE, { eval: true });
     this.worker.unref();
     this.worker.on('message', (reply: HashReply) => {
       const p = this.pending.get(reply.id);
