@@ -28,15 +28,18 @@ describe('GF(2^8)', () => {
 describe('Reed-Solomon', () => {
   it('the WebAssembly kernel is in use and computes the same bytes as the TypeScript tables', () => {
     assert.equal(bestKernel().name, 'wasm-simd');
-    for (const len of [64, 96, 1000, 65536 + 64]) {
-      const fast = new ReedSolomon(5, 3);
-      const slow = new ReedSolomon(5, 3, jsKernel);
-      const data = Array.from({ length: 5 }, () => randomBytes(len));
-      const p1 = Array.from({ length: 3 }, () => Buffer.alloc(len));
-      const p2 = Array.from({ length: 3 }, () => Buffer.alloc(len));
-      fast.encode(data, p1, len);
-      slow.encode(data, p2, len);
-      assert.deepEqual(p1, p2, `len ${len}`);
+    // 1 to 9 parity rows: the kernel runs up to 4 rows per call.
+    for (const [k, m] of [[5, 1], [5, 3], [10, 6], [20, 9]] as const) {
+      for (const len of [64, 96, 1000, 65536 + 64]) {
+        const fast = new ReedSolomon(k, m);
+        const slow = new ReedSolomon(k, m, jsKernel);
+        const data = Array.from({ length: k }, () => randomBytes(len));
+        const p1 = Array.from({ length: m }, () => Buffer.alloc(len));
+        const p2 = Array.from({ length: m }, () => Buffer.alloc(len));
+        fast.encode(data, p1, len);
+        slow.encode(data, p2, len);
+        assert.deepEqual(p1, p2, `${k}+${m}, len ${len}`);
+      }
     }
   });
 
@@ -69,31 +72,33 @@ describe('Reed-Solomon', () => {
 });
 
 describe('Reed-Solomon in an arena (decoding in place)', () => {
+  const cases: Array<[number, number, number[][]]> = [[4, 2, [[0], [5], [1, 3], [2, 4]]], [8, 5, [[0, 2, 4, 9, 12], [1, 8, 10]]]];
   for (const kernel of [undefined, jsKernel]) {
-    it(`rebuilds the same bytes as reconstruct() and touches nothing outside the targets (${kernel ? 'TypeScript' : 'WebAssembly'})`, () => {
-      const [k, m] = [4, 2];
-      const rs = new ReedSolomon(k, m, kernel);
-      for (const len of [64, 100, 4096 + 64, 65536 + 31]) {
-        const region = len + 64;
-        const arena = rs.createArena((k + m) * region);
-        assert.ok(arena.buffer instanceof SharedArrayBuffer);
-        assert.equal(arena.kernel, kernel ? 'js-tables' : 'wasm-simd');
-        const data = Array.from({ length: k }, () => randomBytes(len));
-        const parity = Array.from({ length: m }, () => Buffer.alloc(len));
-        rs.encode(data, parity, len);
-        const all = [...data, ...parity];
-        for (const gone of [[0], [5], [1, 3], [2, 4]]) {
-          const whole = arena.bytes(arena.base, (k + m) * region);
-          whole.fill(0xee);
-          const at = (i: number) => arena.base + i * region;
-          all.forEach((s, i) => !gone.includes(i) && arena.bytes(at(i), len).set(s));
-          const before = Buffer.from(whole);
-          const offsets = all.map((_, i) => (gone.includes(i) ? undefined : at(i)));
-          rs.reconstructAt(arena, offsets, gone, gone.map(at), len);
-          for (const g of gone) assert.ok(arena.bytes(at(g), len).equals(all[g]!), `len ${len}: shard ${g} of lost [${gone}]`);
-          // Everything but the rebuilt bytes is as it was (the kernel's 32-byte groups do not spill).
-          for (const g of gone) before.set(all[g]!, at(g) - arena.base);
-          assert.ok(whole.equals(before), `len ${len}: bytes outside the targets changed`);
+    it(`rebuilds the same bytes as encode() and touches nothing outside the targets (${kernel ? 'TypeScript' : 'WebAssembly'})`, () => {
+      for (const [k, m, losses] of cases) {
+        const rs = new ReedSolomon(k, m, kernel);
+        for (const len of [64, 100, 4096 + 64, 65536 + 31]) {
+          const region = len + 64;
+          const arena = rs.createArena((k + m) * region);
+          assert.ok(arena.buffer instanceof SharedArrayBuffer);
+          assert.equal(arena.kernel, kernel ? 'js-tables' : 'wasm-simd');
+          const data = Array.from({ length: k }, () => randomBytes(len));
+          const parity = Array.from({ length: m }, () => Buffer.alloc(len));
+          rs.encode(data, parity, len);
+          const all = [...data, ...parity];
+          for (const gone of losses) {
+            const whole = arena.bytes(arena.base, (k + m) * region);
+            whole.fill(0xee);
+            const at = (i: number) => arena.base + i * region;
+            all.forEach((s, i) => !gone.includes(i) && arena.bytes(at(i), len).set(s));
+            const before = Buffer.from(whole);
+            const offsets = all.map((_, i) => (gone.includes(i) ? undefined : at(i)));
+            rs.reconstructAt(arena, offsets, gone, gone.map(at), len);
+            for (const g of gone) assert.ok(arena.bytes(at(g), len).equals(all[g]!), `${k}+${m}, len ${len}: shard ${g} of lost [${gone}]`);
+            // Everything but the rebuilt bytes is as it was (the kernel's 32-byte groups do not spill).
+            for (const g of gone) before.set(all[g]!, at(g) - arena.base);
+            assert.ok(whole.equals(before), `${k}+${m}, len ${len}: bytes outside the targets changed`);
+          }
         }
       }
     });

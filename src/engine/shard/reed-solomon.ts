@@ -4,7 +4,7 @@
 // The byte-wise products run in a WebAssembly SIMD kernel (gf-wasm.ts), with a table-driven
 // TypeScript fallback that computes the same bytes.
 
-import { instantiateKernel, instantiateSharedKernel, type WasmKernel } from './gf-wasm.ts';
+import { instantiateKernel, instantiateSharedKernel, MAX_ROWS, recordSize, type WasmKernel } from './gf-wasm.ts';
 import { inv, invertMatrix, mul, MUL_TABLES } from './gf256.ts';
 
 /** Codec id stored with every segment: this matrix, this field, this byte layout. */
@@ -43,10 +43,40 @@ export const jsKernel: GfKernel = {
   },
 };
 
-const DESC_RECORD = 48;
 const PAGE = 65536;
 
-/** The WebAssembly SIMD kernel: copies sources into its memory, runs `dot` per row, copies results out. */
+/** Bytes of the descriptor of one kernel call over `n` sources. */
+function descriptorSize(n: number): number {
+  return Math.ceil((n * recordSize(MAX_ROWS)) / 64) * 64;
+}
+
+/**
+ * out[r] = XOR_j rows[r][j] * src[j] over `len` bytes (a multiple of 32), sources and outputs given
+ * as offsets into the kernel's memory: rows go MAX_ROWS to a call, their descriptor written at `desc`.
+ */
+function runRows(kernel: WasmKernel, mem: Uint8Array, view: DataView, desc: number, rows: readonly (readonly number[])[], srcs: readonly number[], outs: readonly number[], len: number): void {
+  const n = srcs.length;
+  for (let first = 0; first < rows.length; first += MAX_ROWS) {
+    const count = Math.min(MAX_ROWS, rows.length - first);
+    const stride = recordSize(count);
+    for (let j = 0; j < n; j++) {
+      const rec = desc + j * stride;
+      view.setUint32(rec, srcs[j]!, true);
+      for (let r = 0; r < count; r++) {
+        // The coefficient's nibble tables: lo[x] = c * x, hi[x] = c * (x << 4).
+        const at = rec + 16 + 32 * r;
+        const c = rows[first + r]![j]! * 256;
+        for (let x = 0; x < 16; x++) {
+          mem[at + x] = MUL_TABLES[c + x]!;
+          mem[at + 16 + x] = MUL_TABLES[c + (x << 4)]!;
+        }
+      }
+    }
+    kernel.dots[count - 1]!(desc, n, len, ...outs.slice(first, first + count));
+  }
+}
+
+/** The WebAssembly SIMD kernel: copies sources into its memory, runs the rows (up to MAX_ROWS per call), copies results out. */
 class WasmGfKernel implements GfKernel {
   readonly name = 'wasm-simd';
   private kernel: WasmKernel;
@@ -71,37 +101,20 @@ class WasmGfKernel implements GfKernel {
     if (len === 0 || rows.length === 0) return;
     const padded = Math.ceil(len / 32) * 32;
     const n = sources.length;
-    const descBytes = rows.length * n * DESC_RECORD;
-    const srcBase = Math.ceil(descBytes / 64) * 64;
+    const srcBase = descriptorSize(n);
     const outBase = srcBase + n * padded;
     this.ensure(outBase + rows.length * padded);
     const mem = this.bytes;
+    const srcs: number[] = [];
     for (let j = 0; j < n; j++) {
       const at = srcBase + j * padded;
       mem.set(sources[j]!.subarray(0, len), at);
       if (padded > len) mem.fill(0, at + len, at + padded);
+      srcs.push(at);
     }
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r]!;
-      for (let j = 0; j < n; j++) {
-        writeRecord(mem, this.view, (r * n + j) * DESC_RECORD, srcBase + j * padded, row[j]!);
-      }
-    }
-    for (let r = 0; r < rows.length; r++) {
-      const at = outBase + r * padded;
-      this.kernel.dot(r * n * DESC_RECORD, n, at, padded);
-      outs[r]!.set(mem.subarray(at, at + len));
-    }
-  }
-}
-
-/** Writes the descriptor record of (row r, source j) for `dot`: source pointer and nibble tables of c. */
-function writeRecord(mem: Uint8Array, view: DataView, rec: number, src: number, c: number): void {
-  view.setUint32(rec, src, true);
-  const lo = c * 256;
-  for (let x = 0; x < 16; x++) {
-    mem[rec + 16 + x] = MUL_TABLES[lo + x]!;
-    mem[rec + 32 + x] = MUL_TABLES[lo + (x << 4)]!;
+    const outAt = rows.map((_, r) => outBase + r * padded);
+    runRows(this.kernel, mem, this.view, 0, rows, srcs, outAt, padded);
+    outAt.forEach((at, r) => outs[r]!.set(mem.subarray(at, at + len)));
   }
 }
 
@@ -124,7 +137,7 @@ export class CodecArena {
 
   /** `bytes` usable bytes for products of up to `maxRows` rows over `width` sources. */
   constructor(bytes: number, width: number, maxRows: number, useWasm: boolean) {
-    const desc = Math.ceil((Math.max(1, maxRows) * width * DESC_RECORD) / 64) * 64;
+    const desc = descriptorSize(width);
     this.scratch = desc;
     // Scratch: one 32-byte group per source and per row, for the last len % 32 bytes.
     this.base = Math.ceil((desc + (width + maxRows) * 32) / 4096) * 4096;
@@ -153,26 +166,16 @@ export class CodecArena {
     // The kernel works in 32-byte groups: the whole groups in place, the rest through the scratch rows.
     const main = len & ~31;
     const rest = len - main;
-    const plan = (src: (j: number) => number) => {
-      for (let r = 0; r < rows.length; r++) {
-        for (let j = 0; j < n; j++) writeRecord(mem, this.dv, (r * n + j) * DESC_RECORD, src(j), rows[r]![j]!);
-      }
-    };
-    if (main > 0) {
-      plan((j) => srcs[j]!);
-      for (let r = 0; r < rows.length; r++) this.wasm.dot(r * n * DESC_RECORD, n, outs[r]!, main);
-    }
+    if (main > 0) runRows(this.wasm, mem, this.dv, 0, rows, srcs, outs, main);
     if (rest > 0) {
       const at = (i: number) => this.scratch + i * 32;
       for (let j = 0; j < n; j++) {
         mem.copyWithin(at(j), srcs[j]! + main, srcs[j]! + len);
         mem.fill(0, at(j) + rest, at(j) + 32);
       }
-      plan(at);
-      for (let r = 0; r < rows.length; r++) {
-        this.wasm.dot(r * n * DESC_RECORD, n, at(n + r), 32);
-        mem.copyWithin(outs[r]! + main, at(n + r), at(n + r) + rest);
-      }
+      const scratchOuts = rows.map((_, r) => at(n + r));
+      runRows(this.wasm, mem, this.dv, 0, rows, srcs.map((_, j) => at(j)), scratchOuts, 32);
+      scratchOuts.forEach((o, r) => mem.copyWithin(outs[r]! + main, o, o + rest));
     }
   }
 }
