@@ -5,8 +5,18 @@ export const MAX_SKEW_MS = 15 * 60 * 1000;
 
 const ISO_BASIC = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
+/** The last timestamp parsed: requests signed within the same second share it. */
+let last: { text: string; ms: number | undefined } = { text: '', ms: undefined };
+
 /** Milliseconds for `yyyymmddThhmmssZ`, or undefined when malformed or not a real date. */
 export function parseAmzDate(s: string): number | undefined {
+  if (s === last.text) return last.ms;
+  const ms = parseAmzDateOnce(s);
+  last = { text: s, ms };
+  return ms;
+}
+
+function parseAmzDateOnce(s: string): number | undefined {
   const m = ISO_BASIC.exec(s);
   if (!m) return undefined;
   const [y, mo, d, h, mi, se] = m.slice(1).map(Number) as [number, number, number, number, number, number];

@@ -48,8 +48,18 @@ export function userMetadataFrom(headers: IncomingHttpHeaders): Record<string, s
   return out;
 }
 
+const httpDates = new Map<number, string>();
+
+/** An HTTP date (Last-Modified). Formatting one costs about 2 µs; a hot object's is remembered. */
 export function httpDate(d: Date): string {
-  return d.toUTCString();
+  const ms = d.getTime();
+  let text = httpDates.get(ms);
+  if (text === undefined) {
+    text = d.toUTCString();
+    if (httpDates.size >= 4096) httpDates.clear();
+    httpDates.set(ms, text);
+  }
+  return text;
 }
 
 /** Headers describing an object on GET/HEAD (without length/range, which the caller sets). */

@@ -2,7 +2,7 @@ import { S3Error } from '../errors.ts';
 import { header, type S3Context, type S3Response } from '../context.ts';
 import { checkKey } from '../names.ts';
 import { requireBucket } from '../access.ts';
-import { objectHeaders } from '../headers.ts';
+import { httpDate, objectHeaders } from '../headers.ts';
 import { parseRange, type ByteRange } from '../range.ts';
 import { checkConditions } from '../conditions.ts';
 import { checksumHeaderName } from '../checksums.ts';
@@ -39,7 +39,7 @@ async function getOrHead(ctx: S3Context, withBody: boolean): Promise<S3Response>
     checkConditions(ctx.headers, obj);
   } catch (err) {
     if (err instanceof S3Error && err.code === 'NotModified') {
-      return { status: 304, headers: { etag: `"${obj.etag}"`, 'last-modified': obj.lastModified.toUTCString() } };
+      return { status: 304, headers: { etag: `"${obj.etag}"`, 'last-modified': httpDate(obj.lastModified) } };
     }
     throw err;
   }
