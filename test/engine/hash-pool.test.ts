@@ -18,3 +18,21 @@ it('hash threads give the SHA-256 of each range of shared memory, and survive a 
   const [again] = await pool.digest(buffer, [5, 5]);
   assert.ok(again!.equals(hash('sha256', new Uint8Array(buffer, 5, 5), 'buffer')));
 });
+
+it('a hash thread that dies fails its pending work, is replaced, and after three deaths hashing stays in the caller', async () => {
+  const pool = new HashPool(1);
+  const buffer = new SharedArrayBuffer(4 << 20);
+  randomFillSync(new Uint8Array(buffer));
+  const expect = hash('sha256', new Uint8Array(buffer), 'buffer');
+  // Reaching into the pool to kill its thread, as a crash would.
+  const threads = (pool as unknown as { threads: Array<{ worker: { terminate(): Promise<number> } }> }).threads;
+  for (let death = 1; death <= 3; death++) {
+    // Long enough (256 MiB) that the thread cannot answer before it is stopped.
+    const pending = pool.digest(buffer, Array.from({ length: 64 }, () => [0, 4 << 20]).flat());
+    await threads[0]!.worker.terminate();
+    await assert.rejects(pending, /exited/);
+    const [d] = await pool.digest(buffer, [0, 4 << 20]);
+    assert.ok(d!.equals(expect), `after death ${death}`);
+  }
+  assert.equal(threads.length, 0, 'no thread after the third death: hashed in the caller');
+});

@@ -4,8 +4,8 @@
 // I/O, and in place: the blocks lie in a SharedArrayBuffer (a CodecArena), nothing is copied.
 //
 // Workers start on first use and hold the process open only while they have work. A worker that
-// dies fails its pending requests and is replaced on the next one; where no worker can start, the
-// hashing runs on the calling thread.
+// dies fails its pending requests and is replaced on the next one; where no worker can start, or
+// after three have died, the hashing runs on the calling thread.
 
 import { hash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -59,8 +59,10 @@ class HashThread {
       if (reply.error !== undefined) p.reject(new Error(`hash worker: ${reply.error}`));
       else p.resolve(reply.digests);
     });
+    let gone = false;
     const fail = (err: Error) => {
-      onGone(this);
+      if (!gone) onGone(this);
+      gone = true;
       for (const [id, p] of this.pending) {
         this.settle(id, p);
         p.reject(err);
@@ -87,10 +89,14 @@ class HashThread {
   }
 }
 
+const MAX_DEATHS = 3;
+
 export class HashPool {
   private readonly size: number;
   private readonly threads: HashThread[] = [];
   private nextId = 1;
+  /** Threads that died; after MAX_DEATHS the hashing stays on the calling thread. */
+  private deaths = 0;
   private broken = false;
 
   constructor(size: number) {
@@ -121,6 +127,7 @@ export class HashPool {
         best = new HashThread((gone) => {
           const at = this.threads.indexOf(gone);
           if (at >= 0) this.threads.splice(at, 1);
+          if (++this.deaths >= MAX_DEATHS) this.broken = true;
         });
         this.threads.push(best);
       } catch {
