@@ -2,7 +2,7 @@
 // Reed-Solomon coded, and streamed into k+m pieces on distinct failure domains.
 //
 // Memory is bounded by a small ring of stripe buffers per write ((k+m) x block each, about 4 MiB of
-// stripes and never fewer than two): one is filled while the others' blocks are being written. A segment is committed to the SegmentStore once at least
+// stripes, at most eight and never fewer than two): one is filled while the others' blocks are being written. A segment is committed to the SegmentStore once at least
 // min(k+m, k+2) of its pieces are durable; pieces that failed are recorded as missing and queued
 // for repair at once. The locator `s:<stream id>` is returned when every segment is committed.
 
@@ -28,6 +28,11 @@ export const STREAM_PREFIX = 's:';
 
 /** Ciphertext stripes a write may hold (being filled or being written). */
 const RING_BYTES = 4 * 1024 * 1024;
+/**
+ * Stripes in the ring at most, whatever RING_BYTES allows: with 1-wide stripes (k = 1, 256 KiB)
+ * 16 stripes in flight wrote no faster than 8, and eight parallel uploads paid 16 MiB for them.
+ */
+const RING_MAX_STRIPES = 8;
 
 export interface WriteOutcome {
   locator: string;
@@ -220,7 +225,7 @@ class SegmentWriter {
       parity: Array.from({ length: this.m }, () => Buffer.alloc(this.block)),
       pending: undefined,
     });
-    const count = Math.max(2, Math.ceil(RING_BYTES / (this.k * this.block)));
+    const count = Math.max(2, Math.min(RING_MAX_STRIPES, Math.ceil(RING_BYTES / (this.k * this.block))));
     this.buffers = ring ?? Array.from({ length: count }, make);
   }
 
