@@ -275,7 +275,8 @@ export interface MetaStore {
   // Objects
   /**
    * The current version. With `{ locators: false }` (HEAD: nothing will be read) the object's own
-   * `locator` may come back as '' instead of being loaded.
+   * `locator` may come back as '' instead of being loaded. The record may be shared with other
+   * callers (a cache): it is read-only, and may be frozen.
    */
   getObject(bucket: string, key: string, options?: { locators?: boolean }): Promise<ObjectVersion | undefined>;
   /** Atomically checks the condition and replaces the current version; returns the one replaced. */

@@ -90,6 +90,39 @@ describe('SqliteMetaStore', () => {
     await b.close();
   });
 
+  it('cached object reads are frozen and follow every write: overwrite, ACL/tags, delete, multipart completion, locator rewrite', async () => {
+    const store = await SqliteMetaStore.open(':memory:');
+    await store.createBucket(bucketRecord('b'));
+    const long = 'i:' + 'x'.repeat(3000); // moved out to the side table
+    await store.putObject(objectRecord('b', 'k', { etag: '1'.repeat(32), locator: long }));
+    // A HEAD-style read may leave a moved-out locator unloaded; a GET after it still gets it.
+    assert.equal((await store.getObject('b', 'k', { locators: false }))?.locator, '');
+    const first = (await store.getObject('b', 'k'))!;
+    assert.equal(first.locator, long);
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first.contentHeaders));
+    assert.throws(() => {
+      (first as { etag: string }).etag = 'changed';
+    }, TypeError);
+    assert.equal(await store.getObject('b', 'k'), first, 'a second read is served from the cache');
+
+    await store.putObject(objectRecord('b', 'k', { etag: '2'.repeat(32), locator: 's:short' }));
+    assert.deepEqual([(await store.getObject('b', 'k'))?.etag, (await store.getObject('b', 'k'))?.locator], ['2'.repeat(32), 's:short']);
+    await store.updateObjectAttributes('b', 'k', { tags: [{ key: 'a', value: 'b' }] });
+    assert.deepEqual((await store.getObject('b', 'k', { locators: false }))?.tags, [{ key: 'a', value: 'b' }]);
+    await store.replaceLocators((l) => (l === 's:short' ? 's:moved' : undefined));
+    assert.equal((await store.getObject('b', 'k'))?.locator, 's:moved');
+    await store.deleteObject('b', 'k');
+    assert.equal(await store.getObject('b', 'k'), undefined);
+
+    await store.createUpload({ uploadId: 'u1', bucket: 'b', key: 'k', initiated: new Date(1), owner: 'o', storageClass: 'STANDARD', contentHeaders: {}, userMetadata: {} });
+    await store.putObject(objectRecord('b', 'k', { etag: '3'.repeat(32) }));
+    assert.equal((await store.getObject('b', 'k'))?.etag, '3'.repeat(32));
+    const done = await store.completeUpload('u1', objectRecord('b', 'k', { etag: '4'.repeat(32) + '-1', locator: 's:mpu' }));
+    assert.equal(done.status, 'ok');
+    assert.equal((await store.getObject('b', 'k'))?.etag, '4'.repeat(32) + '-1');
+    await store.close();
+  });
+
   it('rejects keys that are not well-formed Unicode', async () => {
     const store = await SqliteMetaStore.open(':memory:');
     await store.createBucket(bucketRecord('b'));

@@ -57,6 +57,8 @@ const SPILL_AT = 512;
 
 /** Bucket records kept in memory (the oldest dropped first past this). */
 const BUCKET_CACHE_MAX = 10_000;
+/** Object rows kept for GET/HEAD: with inline locators (up to ~6 KB each) at most ~12 MB. */
+const OBJECT_CACHE_MAX = 2048;
 
 /** SQLITE_CONSTRAINT_FOREIGNKEY: a write named a bucket (or upload) that does not exist. */
 const FOREIGN_KEY_FAILED = 787;
@@ -78,6 +80,13 @@ export class SqliteMetaStore implements MetaStore {
    * its own statement or transaction. Records are frozen: callers share them.
    */
   private readonly buckets = new Map<string, Bucket>();
+  /**
+   * Object rows as GET and HEAD last read them, by `bucket/key` (a bucket name has no '/'); frozen,
+   * since callers share them. `full`: the locator was loaded (a HEAD may leave it ''). Every write
+   * to an object row drops its entry in the same synchronous step as the SQL (`forgetObject`), and
+   * one process owns the file, so an entry is never older than the committed row.
+   */
+  private readonly objects = new Map<string, { object: ObjectVersion; full: boolean }>();
 
   private constructor(db: DatabaseSync) {
     this.db = db;
@@ -220,11 +229,23 @@ export class SqliteMetaStore implements MetaStore {
   async getObject(bucket: string, key: string, options?: { locators?: boolean }): Promise<ObjectVersion | undefined> {
     checkText('key', key);
     const withLocator = options?.locators !== false;
+    const id = `${bucket}/${key}`;
+    const hit = this.objects.get(id);
+    if (hit && (hit.full || !withLocator)) {
+      // Most recently used last: the oldest entry is the one dropped when full.
+      this.objects.delete(id);
+      this.objects.set(id, hit);
+      return hit.object;
+    }
     // One read: with the locator, the row joined with its moved-out locator if it has one.
     const row = (withLocator ? this.q.readObjectWithLocator : this.q.readObject).get(bucket, key) as unknown as SQLOutputValue[] | undefined;
     if (!row) return undefined;
     const o = objectFromArray(row);
-    if (o.locator.startsWith('#')) o.locator = withLocator ? (row[OBJECT_COLUMN_COUNT] as string) : '';
+    const spilled = o.locator.startsWith('#');
+    if (spilled) o.locator = withLocator ? (row[OBJECT_COLUMN_COUNT] as string) : '';
+    if (this.objects.size >= OBJECT_CACHE_MAX) this.objects.delete(this.objects.keys().next().value!);
+    deepFreeze(o);
+    this.objects.set(id, { object: o, full: withLocator || !spilled });
     return o;
   }
 
@@ -254,6 +275,7 @@ export class SqliteMetaStore implements MetaStore {
         else current.tags = change.tags;
       }
       const params = objectParams(current);
+      this.forgetObject(bucket, key);
       this.q.updateObjectAccess.run({ bucket, key, acl: params.acl!, tags: params.tags! });
       return current;
     });
@@ -262,6 +284,7 @@ export class SqliteMetaStore implements MetaStore {
   async deleteObject(bucket: string, key: string): Promise<ObjectVersion | undefined> {
     checkText('key', key);
     return this.write(() => {
+      this.forgetObject(bucket, key);
       const row = this.q.deleteObject.get(bucket, key);
       if (!row) return undefined;
       const removed = this.objectOf(row);
@@ -440,6 +463,7 @@ export class SqliteMetaStore implements MetaStore {
 
   async replaceLocators(replace: (locator: string) => string | undefined): Promise<number> {
     return this.write(() => {
+      this.objects.clear();
       let changed = 0;
       const swap = (locator: string): string | undefined => {
         const next = locator ? replace(locator) : undefined;
@@ -494,11 +518,17 @@ export class SqliteMetaStore implements MetaStore {
 
   /** Inserts or replaces an object row (inside a write), moving a long locator to its own table. */
   private insertObject(bucket: string, params: ReturnType<typeof objectParams>): void {
+    this.forgetObject(bucket, params.key as string);
     const old = this.q.getObject.get(bucket, params.key as string);
     if (old) this.dropSpilled(old.locator as string);
     const locator = params.locator as string;
     const stored = locator.length > SPILL_AT ? `#${this.q.insertLongLocator.run(locator).lastInsertRowid}` : locator;
     this.insertOrNoBucket(bucket, () => this.q.putObject.run({ ...params, locator: stored }));
+  }
+
+  /** Drops the cached row of an object about to be written (inside the write). */
+  private forgetObject(bucket: string, key: string): void {
+    this.objects.delete(`${bucket}/${key}`);
   }
 
   /** A row as a record, its locator fetched back if it was moved out. */
