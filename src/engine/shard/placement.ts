@@ -45,6 +45,12 @@ export class DomainSet {
     return e && readable(e) ? e.domain : undefined;
   }
 
+  /** The domain unless it is lost or gone: suspect or offline ones may answer again (last-resort reads). */
+  notLost(id: string): FailureDomain | undefined {
+    const e = this.entries.get(id);
+    return e && e.state !== 'lost' ? e.domain : undefined;
+  }
+
   /** True for a domain whose pieces are to move elsewhere (draining, quarantined). */
   leaving(id: string): boolean {
     const s = this.entries.get(id)?.state;

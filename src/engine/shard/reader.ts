@@ -81,6 +81,14 @@ export class SegmentReader {
   /** Pieces that did not answer within the hedging deadline: later stripes avoid them. */
   private readonly slow = new Set<number>();
   private repairQueued = false;
+  /**
+   * Whether pieces on domains the cluster holds suspect or offline (not lost) may be asked: only
+   * once the others cannot rebuild a stripe. A node that was hung, or missed heartbeats, may well
+   * answer again; asking it beats failing the read.
+   */
+  private lastResort = false;
+  /** Pieces recorded ok on such domains: left out (as bad) until `lastResort`. */
+  private readonly standby = new Set<number>();
   /** Ciphertext read buffers, lent per healthy read and given back once decrypted. */
   private readonly buffers: BufferPool;
 
@@ -91,7 +99,10 @@ export class SegmentReader {
     this.seg = seg;
     this.layout = new SegmentLayout(seg.k, seg.m, seg.blockSize, seg.plainSize);
     this.cipher = cipher;
-    for (const p of seg.pieces) if (p.state !== 'ok' || !ctx.domains.usable(p.domainId)) this.bad.add(p.piece);
+    for (const p of seg.pieces) {
+      if (p.state !== 'ok' || !ctx.domains.usable(p.domainId)) this.bad.add(p.piece);
+      if (p.state === 'ok' && !ctx.domains.usable(p.domainId) && ctx.domains.notLost(p.domainId)) this.standby.add(p.piece);
+    }
   }
 
   async *read(start: number, end: number): AsyncGenerator<Buffer> {
@@ -286,7 +297,10 @@ export class SegmentReader {
     let h = this.handles.get(piece);
     if (!h) {
       const rec = this.seg.pieces.find((p) => p.piece === piece);
-      const domain = rec && rec.state === 'ok' ? this.ctx.domains.usable(rec.domainId) : undefined;
+      const domain =
+        rec && rec.state === 'ok'
+          ? (this.ctx.domains.usable(rec.domainId) ?? (this.lastResort ? this.ctx.domains.notLost(rec.domainId) : undefined))
+          : undefined;
       h = domain
         ? domain.open(pieceName(this.seg.streamId, this.seg.segment, piece)).catch(() => {
             this.markBad(piece);
@@ -416,7 +430,10 @@ export class SegmentReader {
       const plain = this.decodeAndDecrypt(u, fast);
       if (plain) return plain;
     }
-    const shards = await this.collect((i) => this.verifiedBlock(i, u.stripe), avoid);
+    const resortBefore = this.lastResort;
+    let shards = await this.collect((i) => this.verifiedBlock(i, u.stripe), avoid);
+    // Once more with the pieces of suspect or offline domains, if this stripe has not had them.
+    if (!shards && (this.admitLastResort() || (!resortBefore && this.lastResort))) shards = await this.collect((i) => this.verifiedBlock(i, u.stripe), avoid);
     if (!shards) {
       const have = k + m - this.bad.size;
       throw new DataUnavailableError(
@@ -426,6 +443,14 @@ export class SegmentReader {
     const plain = this.decodeAndDecrypt(u, shards);
     if (!plain) throw new DataUnavailableError(`segment ${this.seg.segment} of stream ${this.seg.streamId}: stripe ${u.stripe} fails authentication`);
     return plain;
+  }
+
+  /** Lets the pieces on suspect or offline domains be asked (once per read); false if it adds none. */
+  private admitLastResort(): boolean {
+    if (this.lastResort || this.standby.size === 0) return false;
+    this.lastResort = true;
+    for (const piece of this.standby) this.bad.delete(piece);
+    return true;
   }
 
   /**

@@ -265,6 +265,15 @@ export async function repairSegment(ctx: EngineContext, streamId: string, segmen
         return domain ? openVerified(domain, seg, layout, p.piece) : undefined;
       }),
     );
+    // Too few: as a last resort, pieces on suspect or offline (not lost) domains may serve too.
+    if (opened.filter(Boolean).length < seg.k) {
+      await Promise.all(
+        seg.pieces.map(async (p, i) => {
+          const domain = p.state === 'ok' && !opened[i] && !ctx.domains.leaving(p.domainId) ? ctx.domains.notLost(p.domainId) : undefined;
+          if (domain) opened[i] = await openVerified(domain, seg, layout, p.piece);
+        }),
+      );
+    }
     seg.pieces.forEach((p, i) => {
       const source = opened[i];
       if (source) sources.set(p.piece, source);
