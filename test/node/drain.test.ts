@@ -1,30 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { SqliteMetaStore } from '../../src/meta/index.ts';
-import { ShardEngine } from '../../src/engine/shard/index.ts';
-import { loadKeyRing } from '../../src/security/master-key.ts';
-import { startNode, type RunningNode } from '../../src/node/server.ts';
-import { deriveClusterKey } from '../../src/node/auth.ts';
 import { Pattern, sha256Of } from '../engine/helpers.ts';
+import { withInProcessCluster } from './in-process.ts';
 
 // Draining a node moves every piece it holds to other nodes (it takes no new ones), and the
 // profile of new segments follows the nodes that stay. Nodes run in this process here.
 
 test('drain moves a node\'s pieces away; node list reports it; reads stay correct', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'oort-drain-'));
-  const secret = randomBytes(24);
-  const nodes: RunningNode[] = [];
-  const meta = await SqliteMetaStore.open(join(dir, 'meta.sqlite'));
-  const { keys } = await loadKeyRing(dir, {});
-  let engine: ShardEngine | undefined;
-  try {
-    for (let i = 0; i < 7; i++) nodes.push(await startNode({ dataDir: join(dir, `n${i}`), secret, address: '127.0.0.1', port: 0, reserveBytes: 0, log: () => {} }));
-    engine = await ShardEngine.open({ drives: [], segments: meta.segmentStore(), keys, background: false, nodes: { key: deriveClusterKey(secret) }, log: () => {} });
-    for (const n of nodes) await engine.addNode(n.url, { zone: `z${nodes.indexOf(n) % 3}` });
+  await withInProcessCluster(7, async ({ engine, nodes }) => {
     assert.deepEqual(engine.ctx.profile, { k: 4, m: 2 });
     const data = new Pattern('drain', 9 * 1024 * 1024 + 77);
     const w = await engine.write(data.stream());
@@ -46,10 +29,5 @@ test('drain moves a node\'s pieces away; node list reports it; reads stay correc
     const member = nodes.find((n) => n.id !== target.id)!;
     await assert.rejects(engine.addNode(member.url), /already a member/);
     await assert.rejects(engine.addNode(nodes.find((n) => n.id === target.id)!.url), /declared lost/);
-  } finally {
-    await engine?.close();
-    await meta.close();
-    for (const n of nodes) await n.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  }, (i) => `z${i % 3}`);
 });
