@@ -9,7 +9,7 @@ import type { MetaStore } from '../meta/index.ts';
 import type { ObjectEngine } from '../engine/index.ts';
 import type { Accounts, Identity } from '../iam/index.ts';
 import { nextRequestId } from './request-id.ts';
-import { sendError, sendJson, sendResponse } from './respond.ts';
+import { sendError, sendJson, sendResponse, setHeaders } from './respond.ts';
 import type { AccessLog } from './access-log.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { handleAdmin, RESERVED_PREFIX } from './admin-api.ts';
@@ -215,8 +215,4 @@ export function createGateway(deps: GatewayDeps) {
       });
     }
   };
-}
-
-function setHeaders(res: ServerResponse, headers: Record<string, string>): void {
-  for (const name in headers) res.setHeader(name, headers[name]!);
 }

@@ -73,10 +73,15 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
+/** Sets each header on a response not yet started (the paths that answer without `sendResponse`). */
+export function setHeaders(res: ServerResponse, headers: Record<string, string>): void {
+  for (const name in headers) res.setHeader(name, headers[name]!);
+}
+
 /** An S3 error as the XML document (or bare status, for HEAD) Amazon S3 sends. */
 export function sendError(res: ServerResponse, err: S3Error, requestId: string, resource: string, head: boolean): void {
   res.statusCode = err.status;
-  for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
+  setHeaders(res, err.headers);
   if (err.status === 304 || head) {
     res.end();
     return;

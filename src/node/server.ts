@@ -133,7 +133,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     if (!ref) throw new HttpError(400, 'bad piece name');
     const action = parts[3];
     if (parts.length > 4) throw new HttpError(404, 'no such endpoint');
-    switch (`${method} ${action ?? ''}`) {
+    const route = `${method} ${action ?? ''}`;
+    switch (route) {
       case 'PUT ':
         return put(req, res, name, ref);
       case 'GET ':
@@ -145,18 +146,11 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
         res.writeHead(200, { 'content-length': info.size, 'last-modified': info.mtime.toUTCString(), 'x-oort-mtime': String(info.mtime.getTime()) }).end();
         return;
       }
-      case 'DELETE ': {
-        const info = await domain.stat(name);
-        await domain.delete(name);
-        if (info) {
-          usage.bytes -= info.size;
-          usage.pieces--;
-        }
-        return send(req, res, 204);
-      }
+      case 'DELETE ':
       case 'POST trash': {
+        // Either way the piece leaves the node's usage counts.
         const info = await domain.stat(name);
-        await domain.trash(name);
+        await (route === 'DELETE ' ? domain.delete(name) : domain.trash(name));
         if (info) {
           usage.bytes -= info.size;
           usage.pieces--;

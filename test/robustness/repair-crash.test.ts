@@ -10,7 +10,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { Prng, md5Hex, seededBytes } from '../helpers/seeded.ts';
 import { filesUnder } from '../helpers/data-dir.ts';
 import { adminClient } from '../helpers/admin.ts';
-import type { Redundancy } from '../../src/engine/shard/segment-store.ts';
+import { redundancy } from '../node/corpus.ts';
 
 // Six data directories (4+2). Two are wiped while the server is down; the restarted server repairs
 // onto them and is killed with SIGKILL mid-repair, several times. In the end every object reads
@@ -22,10 +22,9 @@ const Bucket = 'repair';
 
 /** The running gateway's repair queue and the segments short of k+m healthy pieces (admin API). */
 async function healthy(server: TestServer): Promise<{ queued: number; degraded: number }> {
-  const admin = adminClient(server);
-  const repair = (await admin.call('GET', 'repair')).body as { repair: { queuedSegments: number } };
-  const { redundancy } = (await admin.call('GET', 'redundancy')).body as { redundancy: Redundancy };
-  return { queued: repair.repair.queuedSegments, degraded: redundancy.segments - redundancy.full };
+  const repair = (await adminClient(server).call('GET', 'repair')).body as { repair: { queuedSegments: number } };
+  const r = await redundancy(server);
+  return { queued: repair.repair.queuedSegments, degraded: r.segments - r.full };
 }
 
 test('SIGKILL during repair loses nothing and leaves no orphan pieces', async () => {

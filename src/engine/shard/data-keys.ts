@@ -21,9 +21,12 @@ export class DataKeyCache {
     this.limit = limit;
   }
 
-  /** The stream's cipher; unwraps (and authenticates) the data key on a miss. */
-  cipher(kekId: string, streamId: string, wrappedKey: Uint8Array): StreamCipher {
-    const id = `${kekId}\0${streamId}\0${Buffer.from(wrappedKey.buffer, wrappedKey.byteOffset, wrappedKey.length).toString('latin1')}`;
+  /**
+   * The stream's cipher; unwraps (and authenticates) the data key on a miss. Concurrent readers
+   * share it: its encrypt and decrypt are synchronous, so its scratch buffers never interleave.
+   */
+  cipher(kekId: string, streamId: string, wrappedKey: Buffer): StreamCipher {
+    const id = `${kekId}\0${streamId}\0${wrappedKey.toString('latin1')}`;
     let c = this.ciphers.get(id);
     if (c) {
       this.ciphers.delete(id);

@@ -92,29 +92,9 @@ export function summaryFrom(r: SQLOutputValue[]): ObjectSummary {
   return o;
 }
 
-export function objectFrom(r: Row): ObjectVersion {
-  const o: ObjectVersion = {
-    bucket: r.bucket as string,
-    key: r.key as string,
-    versionId: r.version_id as string,
-    size: r.size as number,
-    etag: r.etag as string,
-    lastModified: new Date(r.last_modified as number),
-    storageClass: r.storage_class as string,
-    owner: r.owner as string,
-    contentHeaders: JSON.parse(r.content_headers as string) as Record<string, string>,
-    userMetadata: JSON.parse(r.user_metadata as string) as Record<string, string>,
-    locator: r.locator as string,
-  };
-  const checksum = checksumFrom(r);
-  if (checksum) o.checksum = checksum;
-  if (r.parts !== null) o.parts = decodeParts(r.parts as string);
-  return withAccess(o, r);
-}
-
 /**
- * The same, from a row read as an array in OBJECT_COLUMNS order (the point reads of GET and HEAD:
- * arrays skip building a 17-property row object per read). Indexes follow OBJECT_COLUMNS.
+ * An object row, read as an array in OBJECT_COLUMNS order (arrays skip building a 17-property row
+ * object per read). Indexes follow OBJECT_COLUMNS.
  */
 export function objectFromArray(r: SQLOutputValue[]): ObjectVersion {
   const o: ObjectVersion = {
@@ -140,6 +120,8 @@ export function objectFromArray(r: SQLOutputValue[]): ObjectVersion {
 
 /** Column count of OBJECT_COLUMNS: a statement's extra columns follow at this index. */
 export const OBJECT_COLUMN_COUNT = OBJECT_COLUMNS.split(', ').length;
+/** Where the stored locator (or '#id' of a moved-out one) is in such a row. */
+export const OBJECT_LOCATOR = OBJECT_COLUMNS.split(', ').indexOf('locator');
 
 /** Most objects have no content headers or metadata: '{}' needs no parser. */
 function parseRecord(json: string): Record<string, string> {

@@ -70,7 +70,6 @@ export function prepareStatements(db: DatabaseSync) {
     deleteBucket: p('DELETE FROM buckets WHERE name = ?'),
     updateBucketSettings: p('UPDATE buckets SET settings = ? WHERE name = ?'),
 
-    getObject: p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?`),
     /** GET and HEAD: the row as an array (objectFromArray), without a moved-out locator. */
     readObject: arrays(p(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?`)),
     /** GET: the row as an array plus, when its locator was moved out ('#id'), that locator; one read. */
@@ -83,7 +82,7 @@ export function prepareStatements(db: DatabaseSync) {
     ),
     putObject: p(`INSERT OR REPLACE INTO objects (${OBJECT_COLUMNS}) VALUES (${OBJECT_VALUES})`),
     updateObjectAccess: p('UPDATE objects SET acl = $acl, tags = $tags WHERE bucket = $bucket AND key = $key'),
-    deleteObject: p(`DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING ${OBJECT_COLUMNS}`),
+    deleteObject: arrays(p(`DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING ${OBJECT_COLUMNS}`)),
     scanObjects: limitedScans(db, `SELECT ${SUMMARY_COLUMNS} FROM objects WHERE bucket = ?`),
 
     insertUpload: p(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (${UPLOAD_VALUES})`),

@@ -34,9 +34,9 @@ import type {
 import {
   bucketFrom,
   bucketParams,
-  objectFrom,
   objectFromArray,
   OBJECT_COLUMN_COUNT,
+  OBJECT_LOCATOR,
   summaryFrom,
   objectParams,
   partFrom,
@@ -285,10 +285,10 @@ export class SqliteMetaStore implements MetaStore {
     checkText('key', key);
     return this.write(() => {
       this.forgetObject(bucket, key);
-      const row = this.q.deleteObject.get(bucket, key);
+      const row = this.q.deleteObject.get(bucket, key) as unknown as SQLOutputValue[] | undefined;
       if (!row) return undefined;
       const removed = this.objectOf(row);
-      this.dropSpilled(row.locator as string);
+      this.dropSpilled(row[OBJECT_LOCATOR] as string);
       return removed;
     });
   }
@@ -512,15 +512,15 @@ export class SqliteMetaStore implements MetaStore {
   // Helpers
 
   private currentObject(bucket: string, key: string): ObjectVersion | undefined {
-    const row = this.q.getObject.get(bucket, key);
+    const row = this.q.readObject.get(bucket, key) as unknown as SQLOutputValue[] | undefined;
     return row ? this.objectOf(row) : undefined;
   }
 
   /** Inserts or replaces an object row (inside a write), moving a long locator to its own table. */
   private insertObject(bucket: string, params: ReturnType<typeof objectParams>): void {
     this.forgetObject(bucket, params.key as string);
-    const old = this.q.getObject.get(bucket, params.key as string);
-    if (old) this.dropSpilled(old.locator as string);
+    const old = this.q.readObject.get(bucket, params.key as string) as unknown as SQLOutputValue[] | undefined;
+    if (old) this.dropSpilled(old[OBJECT_LOCATOR] as string);
     const locator = params.locator as string;
     const stored = locator.length > SPILL_AT ? `#${this.q.insertLongLocator.run(locator).lastInsertRowid}` : locator;
     this.insertOrNoBucket(bucket, () => this.q.putObject.run({ ...params, locator: stored }));
@@ -532,8 +532,8 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   /** A row as a record, its locator fetched back if it was moved out. */
-  private objectOf(row: Row): ObjectVersion {
-    const o = objectFrom(row);
+  private objectOf(row: SQLOutputValue[]): ObjectVersion {
+    const o = objectFromArray(row);
     if (o.locator.startsWith('#')) o.locator = this.q.getLongLocator.get(Number(o.locator.slice(1)))?.locator as string;
     return o;
   }
