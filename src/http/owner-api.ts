@@ -126,12 +126,12 @@ async function create(deps: OwnerApiDeps, req: OwnerApiRequest, caller: Principa
     if (!prefix!.isWellFormed()) throw new ApiError(400, 'Invalid', 'prefix is not valid Unicode');
     await deps.gate(caller, new URLSearchParams({ prefix: prefix!, delimiter: '/' })).check('s3:ListBucket', bucket);
   }
-  const { link, token } = await createShare(deps.meta, {
-    owner: caller.accountId,
-    bucket,
-    kind: key !== undefined ? 'object' : 'prefix',
-    key: key ?? prefix!,
-    expiresAt: new Date(Date.now() + seconds * 1000),
-  });
+  // One clock reading for both ends: the link lives exactly the lifetime asked for.
+  const now = new Date();
+  const { link, token } = await createShare(
+    deps.meta,
+    { owner: caller.accountId, bucket, kind: key !== undefined ? 'object' : 'prefix', key: key ?? prefix!, expiresAt: new Date(now.getTime() + seconds * 1000) },
+    now,
+  );
   return { status: 201, body: { share: { ...shareInfo(link), token, url: `${req.origin}/share/${token}` } } };
 }
