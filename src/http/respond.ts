@@ -1,11 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import type { S3Error, S3Response } from '../s3/index.ts';
 import { doc, el } from '../s3/index.ts';
+import { endLater } from './end-later.ts';
 
 /**
  * Sends a handler's response, with `base` (the gateway's per-request headers) before the handler's
  * own. The head goes out in one `writeHead`: headers set one by one with `setHeader` are checked
- * and stored twice, a cost every small GET pays. Returns the content-length declared (access log).
+ * and stored twice, a cost every small GET pays. A complete (non-stream) answer is ended with the
+ * turn's others (`endLater`). Returns the content-length declared (access log).
  *
  * A stream body is started only once its first bytes are in hand, so a failure to open the data
  * (a missing or unreadable file) still becomes a proper S3 error; after that it flows with
@@ -18,20 +20,20 @@ export async function sendResponse(res: ServerResponse, r: S3Response, head: boo
     if (body === undefined) {
       if (headers['content-length'] === undefined && r.status !== 304 && r.status !== 204) headers['content-length'] = 0;
       res.writeHead(r.status, headers);
-      res.end();
+      endLater(res);
       return Number(headers['content-length'] ?? 0);
     }
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     if (typeof body === 'string') headers['content-type'] = 'application/xml';
     headers['content-length'] = bytes.length;
     res.writeHead(r.status, headers);
-    res.end(head ? undefined : bytes);
+    endLater(res, head ? undefined : bytes);
     return bytes.length;
   }
   if (head) {
     body.destroy();
     res.writeHead(r.status, headers);
-    res.end();
+    endLater(res);
     return Number(headers['content-length'] ?? 0);
   }
   const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
