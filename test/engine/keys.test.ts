@@ -11,6 +11,7 @@ import { StreamCipher, newDataKey, unwrapKey, wrapKey } from '../../src/engine/s
 import { KeyRing, loadKeyRing, newMasterKey } from '../../src/security/master-key.ts';
 import { openInline, rewrapInline, sealInline } from '../../src/engine/shard/inline.ts';
 import { DataKeyCache } from '../../src/engine/shard/data-keys.ts';
+import { InlineCache } from '../../src/engine/shard/inline-cache.ts';
 import { decodeHeader, decodeTrailer, encodeHeader, encodeTrailer, merkleRoot, sha256 } from '../../src/engine/shard/piece-file.ts';
 import { rotateMasterKey } from '../../src/engine/shard/rotate.ts';
 import { objectRecord } from '../meta/contract.ts';
@@ -114,6 +115,42 @@ describe('data keys and chunks', () => {
     cache.cipher(keys.current.id, 'c'.repeat(32), wrapKey(keys.current, 'c'.repeat(32), newDataKey()));
     cache.cipher(keys.current.id, 'd'.repeat(32), wrapKey(keys.current, 'd'.repeat(32), newDataKey()));
     assert.notEqual(cache.cipher(keys.current.id, stream, wrapped), cipher);
+  });
+
+  it('the inline plaintext cache returns what opening the exact locator would, within its byte budget', () => {
+    const keys = new KeyRing(newMasterKey());
+    const plains = [0, 1, 2, 3].map((i) => Buffer.alloc(1000, 0x61 + i));
+    const locators = plains.map((p) => sealInline(keys, p));
+    // Room for about three entries (locator plus plaintext bytes each).
+    const cache = new InlineCache(3 * (locators[0]!.length + 1000) + 10);
+    let opened = 0;
+    const open = (l: string) => (opened++, openInline(keys, l));
+    assert.ok(cache.get(locators[0]!, open).equals(plains[0]!));
+    assert.ok(cache.get(locators[0]!, open).equals(plains[0]!));
+    assert.equal(opened, 1, 'a hit opens nothing');
+    cache.get(locators[1]!, open);
+    cache.get(locators[2]!, open);
+    cache.get(locators[0]!, open); // now the most recently used
+    cache.get(locators[3]!, open); // over budget: the least recently used (1) goes
+    assert.equal(opened, 4);
+    assert.ok(cache.size.bytes <= 3 * (locators[0]!.length + 1000) + 10);
+    assert.equal(cache.size.entries, 3);
+    cache.get(locators[0]!, open);
+    assert.equal(opened, 4, 'the recently used entry stayed');
+    cache.get(locators[1]!, open);
+    assert.equal(opened, 5, 'the evicted one is opened again');
+    // Any other locator, even one byte off, is opened (and here fails to authenticate).
+    const l = locators[2]!;
+    const altered = l.slice(0, -3) + (l.at(-3) === 'A' ? 'B' : 'A') + l.slice(-2);
+    assert.throws(() => cache.get(altered, open));
+    // Re-wrapped under a new master key: a new locator, opened afresh, same plaintext.
+    const next = new KeyRing(newMasterKey(), [keys.current]);
+    const rewrapped = rewrapInline(next, locators[3]!);
+    assert.ok(cache.get(rewrapped, (x) => openInline(next, x)).equals(plains[3]!));
+    // An entry bigger than the whole budget is returned but not kept.
+    const tiny = new InlineCache(100);
+    tiny.get(locators[0]!, open);
+    assert.equal(tiny.size.entries, 0);
   });
 });
 

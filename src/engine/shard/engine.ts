@@ -7,6 +7,7 @@ import type { ObjectEngine, WriteOptions, WriteResult } from '../types.ts';
 import { LatencyTracker, type EngineContext } from './context.ts';
 import { DirectoryDomain, readDomainId } from './domain.ts';
 import { isInline, openInline } from './inline.ts';
+import { InlineCache } from './inline-cache.ts';
 import { DEFAULT_BLOCK_SIZE, archiveProfileFor, nodeProfileFor, profileFor, type Profile } from './layout.ts';
 import { fetchNodeInfo, RemoteDomain, type NodeClientOptions } from './remote-domain.ts';
 import { DEFAULT_CLUSTER, NodeMonitor, type ClusterOptions } from './cluster.ts';
@@ -104,6 +105,9 @@ export class ShardEngine implements ObjectEngine {
   private scrubbing: Promise<void> | undefined;
   private readonly scrubAbort = new AbortController();
   private closed = false;
+  /** Hot inline objects' plaintext (a 4 KiB GET's decryption costs more than its lookup). */
+  private readonly inline = new InlineCache();
+  private readonly openInline = (locator: string) => openInline(this.ctx.keys, locator);
   readonly monitor: NodeMonitor;
   readonly auditor: Auditor;
   private readonly auditOptions: AuditOptions;
@@ -319,14 +323,14 @@ export class ShardEngine implements ObjectEngine {
   }
 
   readHeld(locator: string): Buffer | undefined {
-    return isInline(locator) ? openInline(this.ctx.keys, locator) : undefined;
+    return isInline(locator) ? this.inline.get(locator, this.openInline) : undefined;
   }
 
   read(locator: string, range?: { start: number; end: number }): Readable {
     if (isInline(locator)) {
       let plain: Buffer;
       try {
-        plain = openInline(this.ctx.keys, locator);
+        plain = this.inline.get(locator, this.openInline);
       } catch (err) {
         return Readable.from((async function* () {
           throw err;
