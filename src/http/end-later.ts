@@ -17,8 +17,8 @@ function flush(): void {
 }
 
 /**
- * Ends `res` (its head already written with `writeHead`, so bad header values fail the request
- * now, not later) with `body` once this event-loop turn's other work is done.
+ * Ends `res` with `body` once this event-loop turn's other work is done. Its headers are already
+ * set (writeHead and setHeader check them), so a bad header value fails the request now, not here.
  */
 export function endLater(res: ServerResponse, body?: Buffer): void {
   if (waiting.length === 0) setImmediate(flush);

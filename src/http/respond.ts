@@ -85,7 +85,7 @@ export function sendError(res: ServerResponse, err: S3Error, requestId: string, 
   res.statusCode = err.status;
   setHeaders(res, err.headers);
   if (err.status === 304 || head) {
-    res.end();
+    endLater(res);
     return;
   }
   const extra = Object.entries(err.fields).map(([k, v]) => el(k, v)).join('');
@@ -95,18 +95,18 @@ export function sendError(res: ServerResponse, err: S3Error, requestId: string, 
   const bytes = Buffer.from(xml, 'utf8');
   res.setHeader('content-type', 'application/xml');
   res.setHeader('content-length', bytes.length);
-  res.end(bytes);
+  endLater(res, bytes);
 }
 
 /** A JSON answer (admin API, sign-up). */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.statusCode = status;
   if (body === undefined || status === 204) {
-    res.end();
+    endLater(res);
     return;
   }
   const bytes = Buffer.from(JSON.stringify(body), 'utf8');
   res.setHeader('content-type', 'application/json');
   res.setHeader('content-length', bytes.length);
-  res.end(bytes);
+  endLater(res, bytes);
 }
