@@ -30,9 +30,16 @@ export interface AccessGate {
    * Loads bucket `name` and checks that `principal` (default: the request's) may do `action` on it,
    * or on `key` in it. NoSuchBucket or AccessDenied otherwise (also when `expectedOwner` is given and
    * is not the bucket's owner). Handlers use it for resources other than the request's own: a copy
-   * source, each key of DeleteObjects, a form upload's key.
+   * source, each key of DeleteObjects, a form upload's key. `conditionHeaders` replaces the request's
+   * headers as the source of the object's condition keys (s3:x-amz-acl, s3:RequestObjectTag/...): a
+   * form upload carries them as fields.
    */
-  check(action: string, name: string, key?: string, options?: { principal?: Principal; expectedOwner?: string }): Promise<Bucket>;
+  check(
+    action: string,
+    name: string,
+    key?: string,
+    options?: { principal?: Principal; expectedOwner?: string; conditionHeaders?: IncomingHttpHeaders },
+  ): Promise<Bucket>;
   /** Validates and compiles a bucket policy (MalformedPolicy with the reason when it is not valid). */
   compilePolicy(text: string, bucket: string): CompiledPolicy;
   /** An active access key's secret and principal, for handlers that verify signatures themselves. */

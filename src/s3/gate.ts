@@ -22,8 +22,11 @@ export interface GateDeps {
   credentials: AccessGate['credentials'];
 }
 
-/** The condition keys S3 policies may test, from what the request carries. */
-function conditionKeys(facts: RequestFacts, principal: Principal): ConditionContext {
+/**
+ * The condition keys S3 policies may test, from what the request carries; the object's keys (ACL,
+ * tags) from `sent`, which is the request's headers unless a form upload's fields stand in for them.
+ */
+function conditionKeys(facts: RequestFacts, principal: Principal, sent: { headers: IncomingHttpHeaders }): ConditionContext {
   const now = new Date();
   const ip = facts.sourceIp.startsWith('::ffff:') ? facts.sourceIp.slice(7) : facts.sourceIp;
   const ctx: ConditionContext = {
@@ -35,14 +38,14 @@ function conditionKeys(facts: RequestFacts, principal: Principal): ConditionCont
     'aws:Referer': header(facts, 'referer'),
     'aws:PrincipalAccount': principal.anonymous ? undefined : principal.accountId,
     'aws:PrincipalType': principal.anonymous ? 'Anonymous' : 'Account',
-    's3:x-amz-acl': header(facts, 'x-amz-acl'),
-    's3:x-amz-content-sha256': header(facts, 'x-amz-content-sha256'),
+    's3:x-amz-acl': header(sent, 'x-amz-acl'),
+    's3:x-amz-content-sha256': header(sent, 'x-amz-content-sha256'),
   };
   for (const name of ['prefix', 'delimiter', 'max-keys'] as const) {
     const v = facts.query.get(name);
     if (v !== null) ctx[`s3:${name}`] = v;
   }
-  const tagging = header(facts, 'x-amz-tagging');
+  const tagging = header(sent, 'x-amz-tagging');
   if (tagging) {
     const keys: string[] = [];
     for (const [k, v] of new URLSearchParams(tagging)) {
@@ -77,7 +80,8 @@ export function createGate(deps: GateDeps, facts: RequestFacts): AccessGate {
         object: loadObject,
         initiator,
         context: async () => {
-          const ctx = conditionKeys(facts, principal);
+          const sent = options?.conditionHeaders ? { headers: options.conditionHeaders } : facts;
+          const ctx = conditionKeys(facts, principal, sent);
           // Tags of the object the request acts on, for s3:ExistingObjectTag/<key> conditions.
           if (loadObject && /existingobjecttag/i.test(bucket.settings.policy ?? '')) {
             for (const t of (await loadObject())?.tags ?? []) ctx[`s3:ExistingObjectTag/${t.key}`] = t.value;

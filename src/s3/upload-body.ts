@@ -1,18 +1,22 @@
 import { createHash } from 'node:crypto';
 import { S3Error } from './errors.ts';
 import { header, type S3Context } from './context.ts';
-import { checksumRequestFrom, createHasher, verifyChecksum } from './checksums.ts';
+import { checksumRequestFrom, createHasher, verifyChecksum, type Hasher } from './checksums.ts';
 import type { Checksum, ChecksumAlgorithm } from '../meta/index.ts';
 import type { StorageClass } from './headers.ts';
 
 /** Largest single PUT (and part), as Amazon S3. */
 export const MAX_PUT_SIZE = 5 * 1024 ** 3;
 
-export interface StoredBody {
+/** What was written, with the hex MD5 of its bytes. */
+export interface WrittenBody {
   locator: string;
   size: number;
-  /** Hex MD5 of the bytes. */
   md5: string;
+}
+
+/** A verified request body: what was written, and the checksum it carried or had computed. */
+export interface StoredBody extends WrittenBody {
   checksum?: Checksum;
 }
 
@@ -22,6 +26,33 @@ function expectedMd5(ctx: S3Context): string | undefined {
   const bytes = Buffer.from(v, 'base64');
   if (bytes.length !== 16 || bytes.toString('base64') !== v.trim()) throw new S3Error('InvalidDigest');
   return bytes.toString('hex');
+}
+
+/**
+ * Streams `source` into the engine through MD5 (and `hasher`), throwing `tooLarge(seen)` as soon as
+ * more than `max` bytes have come. PUT bodies, parts and form files all arrive this way.
+ */
+export async function writeDigested(
+  ctx: S3Context,
+  source: AsyncIterable<Buffer>,
+  storageClass: StorageClass,
+  max: number,
+  tooLarge: (seen: number) => S3Error,
+  hasher?: Hasher,
+): Promise<WrittenBody> {
+  const md5 = createHash('md5');
+  let seen = 0;
+  async function* digesting(): AsyncIterable<Buffer> {
+    for await (const chunk of source) {
+      seen += chunk.length;
+      if (seen > max) throw tooLarge(seen);
+      md5.update(chunk);
+      hasher?.update(chunk);
+      yield chunk;
+    }
+  }
+  const written = await ctx.engine.write(digesting(), { storageClass });
+  return { locator: written.locator, size: written.size, md5: md5.digest('hex') };
 }
 
 /**
@@ -36,31 +67,18 @@ export async function storeBody(ctx: S3Context, storageClass: StorageClass, alwa
   if (ctx.contentLength === undefined) throw new S3Error('MissingContentLength');
   if (ctx.contentLength > MAX_PUT_SIZE) throw new S3Error('EntityTooLarge');
 
-  const md5 = createHash('md5');
   const hasher = checksumReq ? createHasher(checksumReq.algorithm) : undefined;
-  let seen = 0;
-  async function* digesting(source: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
-    for await (const chunk of source) {
-      seen += chunk.length;
-      if (seen > MAX_PUT_SIZE) throw new S3Error('EntityTooLarge');
-      md5.update(chunk);
-      hasher?.update(chunk);
-      yield chunk;
-    }
-  }
-
-  const written = await ctx.engine.write(digesting(ctx.body), { storageClass });
+  const written = await writeDigested(ctx, ctx.body, storageClass, MAX_PUT_SIZE, () => new S3Error('EntityTooLarge'), hasher);
   try {
     if (written.size !== ctx.contentLength) throw new S3Error('IncompleteBody');
-    const md5Hex = md5.digest('hex');
-    if (md5Expected !== undefined && md5Expected !== md5Hex) throw new S3Error('BadDigest');
+    if (md5Expected !== undefined && md5Expected !== written.md5) throw new S3Error('BadDigest');
     let checksum: Checksum | undefined;
     if (checksumReq && hasher) {
       const value = await hasher.digest();
       verifyChecksum(checksumReq, value, ctx.trailers);
       checksum = { algorithm: checksumReq.algorithm, value, type: 'FULL_OBJECT' };
     }
-    return { locator: written.locator, size: written.size, md5: md5Hex, checksum };
+    return { ...written, checksum };
   } catch (err) {
     await ctx.engine.delete(written.locator);
     throw err;

@@ -8,6 +8,8 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutBucketCorsCommand,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -282,3 +284,69 @@ test('a form cut short, or without its closing boundary, stores nothing', async 
   assert.equal(head.ContentLength, 200_000);
 });
 
+
+// A bucket policy judges a form on its fields (acl, tagging), as it judges a PUT on its headers; the
+// POST request's own x-amz-acl or x-amz-tagging header says nothing about the object and counts for nothing.
+
+/** A SigV4 form for `key` whose policy allows exactly the given extra fields. */
+const formFor = (creds: Creds, key: string, extra: Record<string, string> = {}) =>
+  signV4(creds, { key, ...extra }, [{ key }, ...Object.entries(extra).map(([k, v]) => ({ [k]: v }))]);
+const tagXml = (k: string, v: string) => `<Tagging><TagSet><Tag><Key>${k}</Key><Value>${v}</Value></Tag></TagSet></Tagging>`;
+
+async function bucketWithPolicy(name: string, statements: object[]): Promise<{ bob: Creds; bobS3: S3Client }> {
+  await s3.send(new CreateBucketCommand({ Bucket: name }));
+  const bob = await newAccount(server, `${name}-bob`);
+  const Statement = statements.map((st) => JSON.parse(JSON.stringify(st).replaceAll('BOB', bob.id).replaceAll('ARN', `arn:aws:s3:::${name}/*`)));
+  await s3.send(new PutBucketPolicyCommand({ Bucket: name, Policy: JSON.stringify({ Version: '2012-10-17', Statement }) }));
+  return { bob, bobS3: server.client({ credentials: { accessKeyId: bob.accessKeyId, secretAccessKey: bob.secretAccessKey } }) };
+}
+
+test("a bucket policy sees a form's acl field as s3:x-amz-acl, and not the request's header", async () => {
+  const b = 'form-pol-acl';
+  const { bob, bobS3 } = await bucketWithPolicy(b, [
+    { Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: 'ARN', Condition: { StringEquals: { 's3:x-amz-acl': 'public-read' } } },
+    { Effect: 'Allow', Principal: { AWS: 'BOB' }, Action: 's3:PutObject', Resource: 'ARN', Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control' } } },
+  ]);
+  await expectFormError(await post(formFor(root, 'public', { acl: 'public-read' }), 'x', { bucket: b }), 403, 'AccessDenied');
+  assert.equal((await post(formFor(root, 'private', { acl: 'private' }), 'x', { bucket: b })).status, 204);
+  const headerOnly = { bucket: b, headers: { 'x-amz-acl': 'public-read' } };
+  assert.equal((await post(formFor(root, 'header-public', { acl: 'private' }), 'x', headerOnly)).status, 204);
+  // The Allow holds for a form that hands the object over, not for one whose header only claims to.
+  assert.equal((await post(formFor(bob, 'bob-hands-over', { acl: 'bucket-owner-full-control' }), 'x', { bucket: b })).status, 204);
+  const claimed = { bucket: b, headers: { 'x-amz-acl': 'bucket-owner-full-control' } };
+  await expectFormError(await post(formFor(bob, 'bob-claims'), 'x', claimed), 403, 'AccessDenied');
+  assert.equal(await exists('public', b), false);
+  assert.equal(await exists('bob-claims', b), false);
+  assert.equal(await exists('bob-hands-over', b), true);
+
+  // PutObject is judged on its header, as before.
+  await expectS3Error(s3.send(new PutObjectCommand({ Bucket: b, Key: 'put-public', Body: 'x', ACL: 'public-read' })), 'AccessDenied', 403);
+  await s3.send(new PutObjectCommand({ Bucket: b, Key: 'put-private', Body: 'x', ACL: 'private' }));
+  await bobS3.send(new PutObjectCommand({ Bucket: b, Key: 'bob-put', Body: 'x', ACL: 'bucket-owner-full-control' }));
+  await expectS3Error(bobS3.send(new PutObjectCommand({ Bucket: b, Key: 'bob-put-bare', Body: 'x' })), 'AccessDenied', 403);
+});
+
+test("a bucket policy sees a form's tagging field as s3:RequestObjectTag/<key> and s3:RequestObjectTagKeys", async () => {
+  const b = 'form-pol-tags';
+  const { bob, bobS3 } = await bucketWithPolicy(b, [
+    { Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: 'ARN', Condition: { StringEquals: { 's3:RequestObjectTag/class': 'secret' } } },
+    { Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: 'ARN', Condition: { 'ForAnyValue:StringEquals': { 's3:RequestObjectTagKeys': 'forbidden' } } },
+    { Effect: 'Allow', Principal: { AWS: 'BOB' }, Action: ['s3:PutObject', 's3:PutObjectTagging'], Resource: 'ARN', Condition: { StringEquals: { 's3:RequestObjectTag/team': 'web' } } },
+  ]);
+  await expectFormError(await post(formFor(root, 'secret', { tagging: tagXml('class', 'secret') }), 'x', { bucket: b }), 403, 'AccessDenied');
+  await expectFormError(await post(formFor(root, 'forbidden', { tagging: tagXml('forbidden', 'any') }), 'x', { bucket: b }), 403, 'AccessDenied');
+  const headerOnly = { bucket: b, headers: { 'x-amz-tagging': 'class=secret' } };
+  assert.equal((await post(formFor(root, 'open', { tagging: tagXml('class', 'open') }), 'x', headerOnly)).status, 204);
+  assert.equal((await post(formFor(bob, 'bob-web', { tagging: tagXml('team', 'web') }), 'x', { bucket: b })).status, 204);
+  await expectFormError(await post(formFor(bob, 'bob-ops', { tagging: tagXml('team', 'ops') }), 'x', { bucket: b }), 403, 'AccessDenied');
+  const claimed = { bucket: b, headers: { 'x-amz-tagging': 'team=web' } };
+  await expectFormError(await post(formFor(bob, 'bob-claims'), 'x', claimed), 403, 'AccessDenied');
+  for (const key of ['secret', 'forbidden', 'bob-ops', 'bob-claims']) assert.equal(await exists(key, b), false, key);
+  assert.equal((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'bob-web' }))).ContentLength, 1);
+
+  // PutObject is judged on its x-amz-tagging header, as before.
+  await expectS3Error(s3.send(new PutObjectCommand({ Bucket: b, Key: 'put-secret', Body: 'x', Tagging: 'class=secret' })), 'AccessDenied', 403);
+  await s3.send(new PutObjectCommand({ Bucket: b, Key: 'put-open', Body: 'x', Tagging: 'class=open' }));
+  await bobS3.send(new PutObjectCommand({ Bucket: b, Key: 'bob-put', Body: 'x', Tagging: 'team=web' }));
+  await expectS3Error(bobS3.send(new PutObjectCommand({ Bucket: b, Key: 'bob-put-ops', Body: 'x', Tagging: 'team=ops' })), 'AccessDenied', 403);
+});

@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../errors.ts';
 import { ANONYMOUS, header, type Principal, type S3Context, type S3Response } from '../context.ts';
 import { checkKey } from '../names.ts';
 import { aclFromHeaders } from '../acl.ts';
-import { CONTENT_HEADERS, contentHeadersFrom, storageClassFrom, userMetadataFrom } from '../headers.ts';
-import { MAX_PUT_SIZE } from '../upload-body.ts';
+import { CONTENT_HEADERS, contentHeadersFrom, storageClassFrom, userMetadataFrom, type StorageClass } from '../headers.ts';
+import { MAX_PUT_SIZE, writeDigested, type WrittenBody } from '../upload-body.ts';
 import { commitObject } from './object-put.ts';
 import { corsHeaders } from './cors.ts';
 import { drain, malformed, readForm, type Form, type FormFile } from '../form-upload.ts';
@@ -14,7 +13,7 @@ import { checkPostPolicy, parsePostPolicy } from '../post-policy.ts';
 import { doc, el } from '../xml.ts';
 import { tagsFromXml } from '../tags.ts';
 import { formSignatureV2Matches, formSignatureV4Matches, parseFormCredential } from '../../auth/form-signature.ts';
-import type { Bucket, ObjectVersion } from '../../meta/index.ts';
+import type { Bucket, ObjectVersion, Tag } from '../../meta/index.ts';
 
 // POST Object: browser form uploads (multipart/form-data). The form, not the request, is signed:
 // its policy document (SigV4 or SigV2), or nothing for an anonymous upload. The access decision is
@@ -73,8 +72,11 @@ async function formPrincipal(ctx: S3Context, fields: ReadonlyMap<string, string>
   return { principal: found.principal, policy };
 }
 
-/** The form's fields as the request headers PutObject reads (content headers, metadata, class, ACL). */
-function fieldsAsHeaders(fields: ReadonlyMap<string, string>): IncomingHttpHeaders {
+/**
+ * The form's fields as the request headers PutObject reads (content headers, metadata, class, ACL,
+ * tags): what the object is made of, and what a bucket policy's conditions test, as S3 judges a form.
+ */
+function fieldsAsHeaders(fields: ReadonlyMap<string, string>, tags: readonly Tag[] | undefined): IncomingHttpHeaders {
   const h: IncomingHttpHeaders = {};
   for (const [name, value] of fields) {
     if ((CONTENT_HEADERS as readonly string[]).includes(name) || name.startsWith('x-amz-meta-') || name.startsWith('x-amz-grant-') || name === 'x-amz-storage-class') {
@@ -82,39 +84,24 @@ function fieldsAsHeaders(fields: ReadonlyMap<string, string>): IncomingHttpHeade
     }
   }
   if (fields.has('acl')) h['x-amz-acl'] = fields.get('acl');
+  // The field is a Tagging document; the header (and so s3:RequestObjectTag/<key>) is URL-encoded.
+  if (tags) h['x-amz-tagging'] = new URLSearchParams(tags.map((t) => [t.key, t.value])).toString();
   return h;
 }
 
-interface StoredFile {
-  locator: string;
-  size: number;
-  md5: string;
-}
-
 /** Streams the file into the engine through MD5, within the policy's size range; too large stops at once. */
-async function storeFile(ctx: S3Context, file: FormFile, range: { min: number; max: number }, storageClass: 'STANDARD' | 'ARCHIVE'): Promise<StoredFile> {
+async function storeFile(ctx: S3Context, file: FormFile, range: { min: number; max: number }, storageClass: StorageClass): Promise<WrittenBody> {
   const max = Math.min(range.max, MAX_PUT_SIZE);
-  const md5 = createHash('md5');
-  let seen = 0;
-  async function* digesting(source: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
-    for await (const chunk of source) {
-      seen += chunk.length;
-      if (seen > max) {
-        if (max < MAX_PUT_SIZE) {
-          throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { ProposedSize: String(seen), MaxSizeAllowed: String(max) });
-        }
-        throw new S3Error('EntityTooLarge');
-      }
-      md5.update(chunk);
-      yield chunk;
-    }
-  }
-  const written = await ctx.engine.write(digesting(file.stream), { storageClass });
+  const tooLarge = (seen: number) =>
+    max < MAX_PUT_SIZE
+      ? new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { ProposedSize: String(seen), MaxSizeAllowed: String(max) })
+      : new S3Error('EntityTooLarge');
+  const written = await writeDigested(ctx, file.stream, storageClass, max, tooLarge);
   if (written.size < range.min) {
     await ctx.engine.delete(written.locator);
     throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', { ProposedSize: String(written.size), MinSizeAllowed: String(range.min) });
   }
-  return { locator: written.locator, size: written.size, md5: md5.digest('hex') };
+  return written;
 }
 
 /** `http(s)://host/bucket/key` of the new object, as S3's Location. */
@@ -187,18 +174,20 @@ async function upload(ctx: S3Context, bucket: Bucket, form: Form): Promise<S3Res
   }
   const key = rawKey.replaceAll('${filename}', form.file.filename);
   checkKey(key);
-  await ctx.gate.check('s3:PutObject', bucket.name, key, { principal, expectedOwner: fields.get('x-amz-expected-bucket-owner') ?? header(ctx, 'x-amz-expected-bucket-owner') });
+  // A form carries its tags as a Tagging XML document (the header's URL-encoded form is for PUT).
+  const tagging = fields.get('tagging');
+  const tags = tagging === undefined ? undefined : tagsFromXml(tagging, 'object');
+  const headers = fieldsAsHeaders(fields, tags);
+  // The policy's conditions see the form's ACL and tags; the request's own headers say nothing of the object.
+  const expectedOwner = fields.get('x-amz-expected-bucket-owner') ?? header(ctx, 'x-amz-expected-bucket-owner');
+  await ctx.gate.check('s3:PutObject', bucket.name, key, { principal, expectedOwner, conditionHeaders: headers });
 
-  const headers = fieldsAsHeaders(fields);
   const acl = await aclFromHeaders({ ...ctx, headers, principal }, principal.accountId, bucket.owner, bucket);
   const contentHeaders = contentHeadersFrom(headers);
   const userMetadata = userMetadataFrom(headers);
   const storageClass = storageClassFrom(headers, ctx.defaultStorageClass);
-  // A form carries its tags as a Tagging XML document (the header's URL-encoded form is for PUT).
-  const tagging = fields.get('tagging');
-  const tags = tagging === undefined ? undefined : tagsFromXml(tagging, 'object');
 
-  let stored: StoredFile;
+  let stored: WrittenBody;
   try {
     stored = await storeFile(ctx, form.file, range, storageClass);
   } catch (err) {
