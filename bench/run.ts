@@ -32,7 +32,7 @@ const GiB = 1024 * MiB;
 const HELP = `Usage: npm run bench -- [options]
   --quick             smaller counts and shorter durations (under a minute)
   --scenario a,b,...  run only these (default: all but big-multipart); names:
-                      ${'put-4k get-4k head-4k mixed list-load list-flat list-delim put-1g get-1g mpu-1g engine nodes big-multipart list-1m'}
+                      ${'put-4k get-4k head-4k mixed list-load list-flat list-delim get-4k-cold put-1g get-1g mpu-1g engine nodes big-multipart list-1m'}
   --duration S        seconds per server for the timed scenarios (default 10, quick 1.5)
   --profile           run oort under --cpu-prof (one server per scenario, no reference) and
                       summarise the hottest functions (default scenarios: put-4k,get-4k)
@@ -100,7 +100,7 @@ const config = {
 
 // 'engine' runs bench/engine.ts (the shard engine without HTTP: codec, layouts, degraded read, repair);
 // 'nodes' runs bench/nodes.ts (the engine over 6 local storage nodes: ratio to 1 dir, degraded, hung node, repair).
-const DEFAULT_SCENARIOS = ['put-4k', 'get-4k', 'head-4k', 'mixed', 'list-load', 'list-flat', 'list-delim', 'put-1g', 'get-1g', 'mpu-1g', 'engine', 'nodes'];
+const DEFAULT_SCENARIOS = ['put-4k', 'get-4k', 'head-4k', 'mixed', 'list-load', 'list-flat', 'list-delim', 'get-4k-cold', 'put-1g', 'get-1g', 'mpu-1g', 'engine', 'nodes'];
 // list-1m writes a million keys first (a few minutes): only when asked for.
 const ALL_SCENARIOS = [...DEFAULT_SCENARIOS, 'big-multipart', 'list-1m'];
 const selected = args.scenario
@@ -565,6 +565,29 @@ const SCENARIOS: ScenarioDef[] = [
       },
       ok200,
       (res) => keyCount(res.body),
+    ),
+  },
+  {
+    // get-4k reads 1000 hot keys, which oort's row, data-key and plaintext caches all hold; this
+    // reads the listed bucket's keys at random, far more than the caches hold, so nearly every
+    // GET takes the uncached path (not with --quick: its 3000 keys fit). The reference serves from
+    // memory whatever the key.
+    name: 'get-4k-cold',
+    title: `GET 4 KiB, c=${config.smallConcurrency}, random over the ${listTotal} listed keys`,
+    unit: 'ops/s',
+    timed: true,
+    setup: async (t) => {
+      await preload(t);
+      await ensureListLoaded(t);
+    },
+    segment: timedLoad(
+      config.smallConcurrency,
+      (seq, t) => {
+        const r = rng(seq);
+        if (t.side === 'ref') return () => ({ method: 'GET', path: preloadKeys[Math.floor(r() * preloadKeys.length)]! });
+        return () => ({ method: 'GET', path: listKey(Math.floor(r() * t.listLoaded)) });
+      },
+      (res) => res.status === 200 && res.bytes === config.smallSize,
     ),
   },
   {
