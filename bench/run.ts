@@ -930,6 +930,7 @@ async function profile(): Promise<void> {
     // Setup (e.g. the objects GET reads) runs on a server without the profiler, which then
     // restarts on the same data directory under --cpu-prof: the profile holds only the scenario.
     let dataDir: string | undefined;
+    let listLoaded = 0;
     if (def.setup) {
       const pre = await startTarget('oort');
       try {
@@ -938,9 +939,11 @@ async function profile(): Promise<void> {
         await stopTarget(pre, true);
       }
       dataDir = pre.server.dataDir;
+      listLoaded = pre.listLoaded;
     }
     const oort = await startTarget('oort', { cpuProfDir: dir, dataDir });
     oort.preloaded = true;
+    oort.listLoaded = listLoaded;
     let result: ScenarioResult;
     try {
       result = await runScenario({ ...def, setup: undefined, sides: ['oort'] }, [oort]);

@@ -29,6 +29,8 @@ export interface ObjectEngine {
    * a small GET skip the stream machinery. Throws like `read` would fail.
    */
   readHeld?(locator: string): Buffer | undefined;
+  /** Locators that start with this hold their data themselves: nothing stored for `sweep` to keep. */
+  readonly heldPrefix?: string;
   /** Removes the data; a missing locator is not an error. */
   delete(locator: string): Promise<void>;
   /**

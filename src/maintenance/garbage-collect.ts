@@ -9,6 +9,7 @@ import type { ObjectEngine } from '../engine/index.ts';
  */
 export async function collectGarbage(meta: MetaStore, engine: ObjectEngine, olderThan: Date): Promise<number> {
   const keep = new Set<string>();
-  for await (const locator of meta.referencedLocators()) keep.add(locator);
+  // Inline objects' locators are left out: they name no stored data, and there can be millions.
+  for await (const locator of meta.referencedLocators({ skipPrefix: engine.heldPrefix })) keep.add(locator);
   return engine.sweep(keep, olderThan);
 }

@@ -337,9 +337,11 @@ export interface MetaStore {
 
   /**
    * Every data locator the store refers to: objects' own, their parts', and pending uploads' parts.
-   * The garbage collector keeps exactly these (mark and sweep).
+   * The garbage collector keeps exactly these (mark and sweep). `skipPrefix` leaves out locators
+   * that start with it: ones that hold their data themselves (inline objects) name nothing to keep,
+   * and there can be millions of them, kilobytes each.
    */
-  referencedLocators(): AsyncIterable<string>;
+  referencedLocators(options?: { skipPrefix?: string }): AsyncIterable<string>;
 
   /**
    * Atomically rewrites locators wherever they appear (objects, their parts, pending uploads' parts):

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import type { ObjectEngine, WriteOptions, WriteResult } from '../types.ts';
 import { LatencyTracker, type EngineContext } from './context.ts';
 import { DirectoryDomain, readDomainId } from './domain.ts';
-import { isInline, openInline } from './inline.ts';
+import { INLINE_PREFIX, isInline, openInline } from './inline.ts';
 import { InlineCache } from './inline-cache.ts';
 import { DEFAULT_BLOCK_SIZE, archiveProfileFor, nodeProfileFor, profileFor, type Profile } from './layout.ts';
 import { fetchNodeInfo, RemoteDomain, type NodeClientOptions } from './remote-domain.ts';
@@ -321,6 +321,8 @@ export class ShardEngine implements ObjectEngine {
   async write(source: AsyncIterable<Buffer>, options?: WriteOptions): Promise<WriteResult> {
     return writeObject(this.ctx, source, options?.storageClass === 'ARCHIVE' ? this.ctx.archiveProfile : this.ctx.profile);
   }
+
+  readonly heldPrefix = INLINE_PREFIX;
 
   readHeld(locator: string): Buffer | undefined {
     return isInline(locator) ? this.inline.get(locator, this.openInline) : undefined;

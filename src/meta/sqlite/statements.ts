@@ -105,9 +105,13 @@ export function prepareStatements(db: DatabaseSync) {
     allParts: p(`SELECT ${PART_COLUMNS} FROM parts WHERE upload_id = ? ORDER BY number`),
     deleteParts: p('DELETE FROM parts WHERE upload_id = ?'),
 
+    // ?1: a prefix to leave out ('' for none). A row is left out only when its own locator surely
+    // starts with it and it has no parts: whatever is unsure is kept (the sweep deletes the rest).
     objectLocators: p(
-      "SELECT CASE WHEN o.locator LIKE '#%' THEN l.locator ELSE o.locator END AS locator, o.parts AS parts " +
-        "FROM objects o LEFT JOIN long_locators l ON o.locator LIKE '#%' AND l.id = CAST(substr(o.locator, 2) AS INTEGER)",
+      'SELECT locator, parts FROM (' +
+        "SELECT CASE WHEN o.locator LIKE '#%' THEN l.locator ELSE o.locator END AS locator, o.parts AS parts " +
+        "FROM objects o LEFT JOIN long_locators l ON o.locator LIKE '#%' AND l.id = CAST(substr(o.locator, 2) AS INTEGER)" +
+        ") WHERE NOT (?1 <> '' AND parts IS NULL AND locator IS NOT NULL AND substr(locator, 1, length(?1)) = ?1)",
     ),
     insertLongLocator: p('INSERT INTO long_locators (locator) VALUES (?)'),
     getLongLocator: p('SELECT locator FROM long_locators WHERE id = ?'),

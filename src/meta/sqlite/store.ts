@@ -448,15 +448,17 @@ export class SqliteMetaStore implements MetaStore {
     return this.q.uploadsBefore.all(time.getTime(), Math.max(0, limit)).map(uploadFrom);
   }
 
-  async *referencedLocators(): AsyncIterable<string> {
+  async *referencedLocators(options?: { skipPrefix?: string }): AsyncIterable<string> {
     // Read in one snapshot, then hand out: a concurrent write cannot tear the set.
+    const skip = options?.skipPrefix ?? '';
+    const wanted = (l: string) => l !== '' && (skip === '' || !l.startsWith(skip));
     const found: string[] = [];
     this.read(() => {
-      for (const row of this.q.objectLocators.iterate()) {
-        if (row.locator) found.push(row.locator as string);
-        if (row.parts) for (const part of decodeParts(row.parts as string)) found.push(part.locator);
+      for (const row of this.q.objectLocators.iterate(skip)) {
+        if (row.locator && wanted(row.locator as string)) found.push(row.locator as string);
+        if (row.parts) for (const part of decodeParts(row.parts as string)) if (wanted(part.locator)) found.push(part.locator);
       }
-      for (const row of this.q.partLocators.iterate()) found.push(row.locator as string);
+      for (const row of this.q.partLocators.iterate()) if (wanted(row.locator as string)) found.push(row.locator as string);
     });
     yield* found;
   }
