@@ -50,14 +50,17 @@ export function userMetadataFrom(headers: IncomingHttpHeaders): Record<string, s
 
 const httpDates = new Map<number, string>();
 
-/** An HTTP date (Last-Modified). Formatting one costs about 2 µs; a hot object's is remembered. */
+/**
+ * An HTTP date (Last-Modified). Formatting one costs about 2 µs; recent ones are remembered, by
+ * the second (all an HTTP date shows), so objects written in the same second share one.
+ */
 export function httpDate(d: Date): string {
-  const ms = d.getTime();
-  let text = httpDates.get(ms);
+  const second = Math.floor(d.getTime() / 1000);
+  let text = httpDates.get(second);
   if (text === undefined) {
     text = d.toUTCString();
     if (httpDates.size >= 4096) httpDates.clear();
-    httpDates.set(ms, text);
+    httpDates.set(second, text);
   }
   return text;
 }

@@ -143,6 +143,14 @@ describe('data keys and chunks', () => {
     const l = locators[2]!;
     const altered = l.slice(0, -3) + (l.at(-3) === 'A' ? 'B' : 'A') + l.slice(-2);
     assert.throws(() => cache.get(altered, open));
+    // One that differs only far from its end (entries are found by the tail, then compared whole).
+    const mid = Math.floor(l.length / 2);
+    const alteredMid = l.slice(0, mid) + (l[mid] === 'A' ? 'B' : 'A') + l.slice(mid + 1);
+    cache.get(l, open);
+    const before = opened;
+    assert.throws(() => cache.get(alteredMid, open));
+    assert.equal(opened, before + 1, 'the look-alike was opened, not served from the entry');
+    assert.ok(cache.get(l, open).equals(plains[2]!));
     // Re-wrapped under a new master key: a new locator, opened afresh, same plaintext.
     const next = new KeyRing(newMasterKey(), [keys.current]);
     const rewrapped = rewrapInline(next, locators[3]!);

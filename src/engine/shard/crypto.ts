@@ -27,8 +27,14 @@ export function newDataKey(): Buffer {
   return randomBytes(KEY_SIZE);
 }
 
+/** The last AAD built: every inline object binds the same stream id, so one entry serves them all. */
+let lastAad = { kekId: '', streamId: '', aad: WRAP_AAD };
+
 function wrapAad(kekId: string, streamId: string): Buffer {
-  return Buffer.concat([WRAP_AAD, Buffer.from(`${kekId}\0${streamId}`, 'utf8')]);
+  if (lastAad.kekId !== kekId || lastAad.streamId !== streamId) {
+    lastAad = { kekId, streamId, aad: Buffer.concat([WRAP_AAD, Buffer.from(`${kekId}\0${streamId}`, 'utf8')]) };
+  }
+  return lastAad.aad;
 }
 
 const kekObjects = new WeakMap<MasterKey, KeyObject>();

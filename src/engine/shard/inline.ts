@@ -5,7 +5,6 @@
 // object needs no data file and no segment row.
 
 import { StreamCipher, newDataKey, unwrapKey, wrapKey, WRAPPED_KEY_SIZE } from './crypto.ts';
-import { dataKeysOf } from './data-keys.ts';
 import type { KeyRing } from '../../security/master-key.ts';
 
 export const INLINE_PREFIX = 'i:';
@@ -46,9 +45,14 @@ export function sealInline(keys: KeyRing, plain: Buffer): string {
   return encode({ kekId: keys.current.id, wrappedKey: wrapKey(keys.current, INLINE_STREAM, dek), chunk });
 }
 
+/**
+ * The plaintext. Each call unwraps the data key afresh: the engine keeps hot objects' plaintext
+ * (`inline-cache.ts`), so a read that gets here is a cold one, which a data-key cache would miss too.
+ */
 export function openInline(keys: KeyRing, locator: string): Buffer {
   const p = decode(locator);
-  return dataKeysOf(keys).cipher(p.kekId, INLINE_STREAM, p.wrappedKey).decrypt(p.chunk, position(p.chunk.length - 16));
+  const dek = unwrapKey(keys.get(p.kekId), INLINE_STREAM, p.wrappedKey);
+  return new StreamCipher(dek, INLINE_STREAM).decrypt(p.chunk, position(p.chunk.length - 16));
 }
 
 /** The master key id an inline locator's data key is wrapped under. */
