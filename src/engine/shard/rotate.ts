@@ -12,9 +12,8 @@ import { inlineKekId, isInline, rewrapInline } from './inline.ts';
 import { KeyRing, loadKeyRing, newMasterKey, writeKeyFile } from '../../security/master-key.ts';
 import type { SegmentStore } from './segment-store.ts';
 
-/** What rotation needs from the MetaStore: its locators, and a way to replace inline ones. */
+/** What rotation needs from the MetaStore: a way to replace inline locators. */
 export interface LocatorStore {
-  referencedLocators(): AsyncIterable<string>;
   replaceLocators(replace: (locator: string) => string | undefined): Promise<number>;
 }
 
@@ -61,16 +60,11 @@ export async function rotateMasterKey(options: {
     }
   }
 
-  let needed = false;
-  for await (const locator of options.meta.referencedLocators()) {
-    if (isInline(locator) && inlineKekId(locator) !== current.id) {
-      needed = true;
-      break;
-    }
-  }
-  const inline = needed
-    ? await options.meta.replaceLocators((locator) => (isInline(locator) && inlineKekId(locator) !== current.id ? rewrapInline(keys, locator) : undefined))
-    : 0;
+  // One pass over the rows, inline locators re-wrapped as it goes (listing them first would hold
+  // every one in memory at once: kilobytes each, and there can be millions).
+  const inline = await options.meta.replaceLocators((locator) =>
+    isInline(locator) && inlineKekId(locator) !== current.id ? rewrapInline(keys, locator) : undefined,
+  );
 
   if (options.rewrapOthers) await options.rewrapOthers(keys);
   if (keys.file) await writeKeyFile(keys.file, current, []);

@@ -476,6 +476,7 @@ export class SqliteMetaStore implements MetaStore {
         return undefined;
       };
       const updateObject = this.db.prepare('UPDATE objects SET locator = ?, parts = ? WHERE bucket = ? AND key = ?');
+      const updateLong = this.db.prepare('UPDATE long_locators SET locator = ? WHERE id = ?');
       for (const row of this.db.prepare('SELECT bucket, key, locator, parts FROM objects').all()) {
         const stored = row.locator as string;
         const spilled = stored.startsWith('#') ? Number(stored.slice(1)) : undefined;
@@ -483,7 +484,7 @@ export class SqliteMetaStore implements MetaStore {
         let locator = swap(current);
         if (locator !== undefined && spilled !== undefined) {
           // Keep it moved out: rewrite the long row, the object row keeps its '#id'.
-          this.db.prepare('UPDATE long_locators SET locator = ? WHERE id = ?').run(locator, spilled);
+          updateLong.run(locator, spilled);
           locator = stored;
         }
         let parts = row.parts as string | null;
