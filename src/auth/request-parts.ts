@@ -22,6 +22,8 @@ export interface RequestParts {
   headers: IncomingHttpHeaders;
   rawHeaders: string[] | undefined;
   virtualHostBucket: string | undefined;
+  /** The raw header lines by lower-cased name, once a signer has asked (see `headerValues`). */
+  rawHeaderMap?: Map<string, string[]>;
 }
 
 export function requestParts(input: AuthInput): RequestParts {
@@ -96,22 +98,18 @@ export function headerValues(req: RequestParts, lowerName: string): string[] {
   return Array.isArray(v) ? v : [String(v)];
 }
 
-const rawMaps = new WeakMap<string[], Map<string, string[]>>();
-
 /** The raw header lines by lower-cased name, built once per request (signers ask for several). */
 function rawHeaderMap(req: RequestParts): Map<string, string[]> {
+  if (req.rawHeaderMap) return req.rawHeaderMap;
   const raw = req.rawHeaders!;
-  let map = rawMaps.get(raw);
-  if (!map) {
-    map = new Map();
-    for (let i = 0; i + 1 < raw.length; i += 2) {
-      const name = raw[i]!.toLowerCase();
-      const values = map.get(name);
-      if (values) values.push(raw[i + 1]!);
-      else map.set(name, [raw[i + 1]!]);
-    }
-    rawMaps.set(raw, map);
+  const map = new Map<string, string[]>();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const values = map.get(name);
+    if (values) values.push(raw[i + 1]!);
+    else map.set(name, [raw[i + 1]!]);
   }
+  req.rawHeaderMap = map;
   return map;
 }
 

@@ -22,7 +22,18 @@ export class SigningKeyCache {
     return this.#keys.size;
   }
 
+  /** The last key handed out: a server mostly sees one key's requests in a row. */
+  #last = { secret: '', date: '', region: '', service: '', key: undefined as KeyObject | undefined };
+
   get(secret: string, date: string, region: string, service: string): KeyObject {
+    const last = this.#last;
+    if (last.key && last.secret === secret && last.date === date && last.region === region && last.service === service) return last.key;
+    const key = this.#lookup(secret, date, region, service);
+    this.#last = { secret, date, region, service, key };
+    return key;
+  }
+
+  #lookup(secret: string, date: string, region: string, service: string): KeyObject {
     const id = `${date}\n${region}\n${service}\n${secret}`;
     const hit = this.#keys.get(id);
     if (hit) {
