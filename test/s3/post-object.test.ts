@@ -350,3 +350,12 @@ test("a bucket policy sees a form's tagging field as s3:RequestObjectTag/<key> a
   await bobS3.send(new PutObjectCommand({ Bucket: b, Key: 'bob-put', Body: 'x', Tagging: 'team=web' }));
   await expectS3Error(bobS3.send(new PutObjectCommand({ Bucket: b, Key: 'bob-put-ops', Body: 'x', Tagging: 'team=ops' })), 'AccessDenied', 403);
 });
+
+test('a form with tags needs s3:PutObjectTagging as well, as PutObject does', async () => {
+  const b = 'form-pol-tagperm';
+  const { bob, bobS3 } = await bucketWithPolicy(b, [{ Effect: 'Allow', Principal: { AWS: 'BOB' }, Action: 's3:PutObject', Resource: 'ARN' }]);
+  await expectFormError(await post(formFor(bob, 'tagged', { tagging: tagXml('team', 'web') }), 'x', { bucket: b }), 403, 'AccessDenied');
+  assert.equal(await exists('tagged', b), false);
+  assert.equal((await post(formFor(bob, 'untagged'), 'x', { bucket: b })).status, 204);
+  await expectS3Error(bobS3.send(new PutObjectCommand({ Bucket: b, Key: 'put-tagged', Body: 'x', Tagging: 'team=web' })), 'AccessDenied', 403);
+});

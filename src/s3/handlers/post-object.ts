@@ -181,6 +181,8 @@ async function upload(ctx: S3Context, bucket: Bucket, form: Form): Promise<S3Res
   // The policy's conditions see the form's ACL and tags; the request's own headers say nothing of the object.
   const expectedOwner = fields.get('x-amz-expected-bucket-owner') ?? header(ctx, 'x-amz-expected-bucket-owner');
   await ctx.gate.check('s3:PutObject', bucket.name, key, { principal, expectedOwner, conditionHeaders: headers });
+  // Tags need s3:PutObjectTagging too, as on PutObject (tagsForWrite).
+  if (tags && tags.length > 0) await ctx.gate.check('s3:PutObjectTagging', bucket.name, key, { principal, expectedOwner, conditionHeaders: headers });
 
   const acl = await aclFromHeaders({ ...ctx, headers, principal }, principal.accountId, bucket.owner, bucket);
   const contentHeaders = contentHeadersFrom(headers);
