@@ -4,6 +4,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +13,7 @@ import { StreamCipher, newDataKey, unwrapKey, wrapKey } from '../../src/engine/s
 import { KeyRing, loadKeyRing, newMasterKey } from '../../src/security/master-key.ts';
 import { openInline, rewrapInline, sealInline } from '../../src/engine/shard/inline.ts';
 import { DataKeyCache } from '../../src/engine/shard/data-keys.ts';
-import { InlineCache } from '../../src/engine/shard/inline-cache.ts';
+import { ENTRY_OVERHEAD, InlineCache } from '../../src/engine/shard/inline-cache.ts';
 import { decodeHeader, decodeTrailer, encodeHeader, encodeTrailer, merkleRoot, sha256 } from '../../src/engine/shard/piece-file.ts';
 import { rotateMasterKey } from '../../src/engine/shard/rotate.ts';
 import { objectRecord } from '../meta/contract.ts';
@@ -122,7 +124,7 @@ describe('data keys and chunks', () => {
     const plains = [0, 1, 2, 3].map((i) => Buffer.alloc(1000, 0x61 + i));
     const locators = plains.map((p) => sealInline(keys, p));
     // Room for about three entries (locator plus plaintext bytes each).
-    const cache = new InlineCache(3 * (locators[0]!.length + 1000) + 10);
+    const cache = new InlineCache(3 * (locators[0]!.length + 1000 + ENTRY_OVERHEAD) + 10);
     let opened = 0;
     const open = (l: string) => (opened++, openInline(keys, l));
     assert.ok(cache.get(locators[0]!, open).equals(plains[0]!));
@@ -133,7 +135,7 @@ describe('data keys and chunks', () => {
     cache.get(locators[0]!, open); // now the most recently used
     cache.get(locators[3]!, open); // over budget: the least recently used (1) goes
     assert.equal(opened, 4);
-    assert.ok(cache.size.bytes <= 3 * (locators[0]!.length + 1000) + 10);
+    assert.ok(cache.size.bytes <= 3 * (locators[0]!.length + 1000 + ENTRY_OVERHEAD) + 10);
     assert.equal(cache.size.entries, 3);
     cache.get(locators[0]!, open);
     assert.equal(opened, 4, 'the recently used entry stayed');
@@ -159,6 +161,26 @@ describe('data keys and chunks', () => {
     const tiny = new InlineCache(100);
     tiny.get(locators[0]!, open);
     assert.equal(tiny.size.entries, 0);
+  });
+
+  it('the inline plaintext cache of tiny objects stays within its budget in memory, not only in bytes counted', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const keys = new KeyRing(newMasterKey());
+    const budget = 1024 * 1024;
+    // Enough 1-byte objects to fill the budget counting their bytes alone (about 8,500).
+    const locators = Array.from({ length: 10_000 }, (_, i) => sealInline(keys, Buffer.of(i & 0xff)));
+    gc();
+    gc();
+    const before = process.memoryUsage();
+    const cache = new InlineCache(budget);
+    for (const l of locators) cache.get(l, (x) => openInline(keys, x));
+    gc();
+    gc();
+    const after = process.memoryUsage();
+    // The locators were made before: what grew is the entries' own cost.
+    const grown = after.heapUsed - before.heapUsed + (after.arrayBuffers - before.arrayBuffers);
+    assert.ok(grown <= budget, `${cache.size.entries} entries grew the heap by ${grown} bytes, over the ${budget} budget`);
   });
 });
 

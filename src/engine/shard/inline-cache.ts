@@ -6,8 +6,15 @@
 // gives a new locator.
 // Plaintext held here never leaves the process, which holds the master key anyway.
 
-/** Default budget: locator (the key) plus plaintext bytes. */
+/** Default budget: locator (the key) plus plaintext bytes, plus ENTRY_OVERHEAD per entry. */
 export const INLINE_CACHE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * What an entry costs beyond its locator and plaintext bytes (map slot, entry object, key string,
+ * Buffer and its backing store): about 330 bytes measured. Left uncounted, a cache of tiny objects
+ * held four times its budget.
+ */
+export const ENTRY_OVERHEAD = 320;
 
 /**
  * Entries are found by the locator's last characters, its GCM tag, and a hit is confirmed against
@@ -15,6 +22,8 @@ export const INLINE_CACHE_BYTES = 32 * 1024 * 1024;
  * and hashing all of it for the lookup cost more than a third of what the cache saves.
  */
 const ID_CHARS = 24;
+
+const cost = (e: { locator: string; plain: Buffer }) => e.locator.length + e.plain.length + ENTRY_OVERHEAD;
 
 export class InlineCache {
   /** Insertion order is recency order: a hit moves its entry to the end. */
@@ -34,12 +43,12 @@ export class InlineCache {
       this.drop(id, hit);
       if (hit.locator === locator) {
         this.entries.set(id, hit);
-        this.bytes += hit.locator.length + hit.plain.length;
+        this.bytes += cost(hit);
         return hit.plain;
       }
     }
     const plain = open(locator);
-    const size = locator.length + plain.length;
+    const size = locator.length + plain.length + ENTRY_OVERHEAD;
     if (size > this.budget) return plain;
     for (const [oldest, e] of this.entries) {
       if (this.bytes + size <= this.budget) break;
@@ -52,7 +61,7 @@ export class InlineCache {
 
   private drop(id: string, e: { locator: string; plain: Buffer }): void {
     this.entries.delete(id);
-    this.bytes -= e.locator.length + e.plain.length;
+    this.bytes -= cost(e);
   }
 
   get size(): { entries: number; bytes: number } {
