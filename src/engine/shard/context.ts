@@ -27,22 +27,30 @@ export interface EngineContext {
 }
 
 /** The last 64 read latencies of each domain, and their 95th percentile. */
+/** New samples a domain's p95 may lag by: every stripe of a read asks for it, sorting is not free. */
+const P95_EVERY = 8;
+
 export class LatencyTracker {
-  private readonly samples = new Map<string, { ring: number[]; next: number }>();
+  private readonly samples = new Map<string, { ring: number[]; next: number; p95: number; fresh: number }>();
 
   record(domainId: string, ms: number): void {
     let s = this.samples.get(domainId);
-    if (!s) this.samples.set(domainId, (s = { ring: [], next: 0 }));
+    if (!s) this.samples.set(domainId, (s = { ring: [], next: 0, p95: 0, fresh: 0 }));
     if (s.ring.length < 64) s.ring.push(ms);
     else s.ring[s.next] = ms;
     s.next = (s.next + 1) % 64;
+    s.fresh++;
   }
 
   p95(domainId: string): number {
     const s = this.samples.get(domainId);
     if (!s || s.ring.length < 8) return 0;
-    const sorted = [...s.ring].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length * 0.95)]!;
+    if (s.fresh >= P95_EVERY || s.p95 === 0) {
+      const sorted = [...s.ring].sort((a, b) => a - b);
+      s.p95 = sorted[Math.floor(sorted.length * 0.95)]!;
+      s.fresh = 0;
+    }
+    return s.p95;
   }
 }
 

@@ -425,10 +425,17 @@ export class SegmentReader {
    */
   private async readDegraded(u: Unit, avoid: ReadonlySet<number> = this.slow): Promise<Buffer[]> {
     const { k, m } = this.seg;
-    const fast = await this.collect((i) => this.rawBlock(i, u.stripe), avoid);
-    if (fast) {
-      const plain = this.decodeAndDecrypt(u, fast);
-      if (plain) return plain;
+    // Pool buffers whose reads have settled; given back once the stripe is decrypted (the
+    // plaintext is in new buffers). A hedged read that settles later keeps its buffer.
+    const settled: Buffer[] = [];
+    try {
+      const fast = await this.collect((i) => this.rawBlock(i, u.stripe, settled), avoid);
+      if (fast) {
+        const plain = this.decodeAndDecrypt(u, fast, settled);
+        if (plain) return plain;
+      }
+    } finally {
+      for (const b of settled.splice(0)) this.buffers.give(b);
     }
     const resortBefore = this.lastResort;
     let shards = await this.collect((i) => this.verifiedBlock(i, u.stripe), avoid);
@@ -516,16 +523,23 @@ export class SegmentReader {
     return d;
   }
 
-  /** One block of a piece, unchecked, or undefined (and the piece marked bad) if it cannot be read. */
-  private async rawBlock(piece: number, stripe: number): Promise<Buffer | undefined> {
+  /**
+   * One block of a piece, unchecked, or undefined (and the piece marked bad) if it cannot be read.
+   * It is read into a pool buffer, which goes into `settled` once the read is over either way.
+   */
+  private async rawBlock(piece: number, stripe: number, settled: Buffer[]): Promise<Buffer | undefined> {
     if (this.bad.has(piece)) return undefined;
     const h = await this.handle(piece);
     if (!h) return undefined;
+    const size = this.layout.blockOf(stripe);
+    const into = this.buffers.take(size);
     try {
-      return await this.timed(piece, h.read(HEADER_SIZE + this.layout.pieceOffsetOf(stripe), this.layout.blockOf(stripe)));
+      return await this.timed(piece, readPiece(h, HEADER_SIZE + this.layout.pieceOffsetOf(stripe), into.subarray(0, size)));
     } catch {
       this.markBad(piece);
       return undefined;
+    } finally {
+      settled.push(into);
     }
   }
 
@@ -539,14 +553,20 @@ export class SegmentReader {
   }
 
   /** Rebuilds the missing data shards of a stripe and decrypts the unit's chunks; undefined if they do not authenticate. */
-  private decodeAndDecrypt(u: Unit, shards: Array<Buffer | undefined>): Buffer[] | undefined {
+  private decodeAndDecrypt(u: Unit, shards: Array<Buffer | undefined>, settled?: Buffer[]): Buffer[] | undefined {
     const { k, m } = this.seg;
     const block = this.layout.blockOf(u.stripe);
     const missing: number[] = [];
     for (let j = 0; j < k; j++) if (!shards[j]) missing.push(j);
     const data = shards.slice(0, k);
     if (missing.length > 0) {
-      const outs = missing.map(() => Buffer.allocUnsafe(block));
+      // Rebuilt blocks go to pool buffers too when the caller gives them back (`settled`).
+      const outs = missing.map(() => {
+        if (!settled) return Buffer.allocUnsafe(block);
+        const b = this.buffers.take(block);
+        settled.push(b);
+        return b.subarray(0, block);
+      });
       codecFor(k, m).reconstruct(shards, missing, outs, block);
       missing.forEach((j, i) => (data[j] = outs[i]));
     }
