@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { StreamCipher, newDataKey, unwrapKey, wrapKey } from '../../src/engine/shard/crypto.ts';
 import { KeyRing, loadKeyRing, newMasterKey } from '../../src/security/master-key.ts';
 import { openInline, rewrapInline, sealInline } from '../../src/engine/shard/inline.ts';
-import { DataKeyCache } from '../../src/engine/shard/data-keys.ts';
 import { ENTRY_OVERHEAD, InlineCache } from '../../src/engine/shard/inline-cache.ts';
 import { decodeHeader, decodeTrailer, encodeHeader, encodeTrailer, merkleRoot, sha256 } from '../../src/engine/shard/piece-file.ts';
 import { rotateMasterKey } from '../../src/engine/shard/rotate.ts';
@@ -98,25 +97,6 @@ describe('data keys and chunks', () => {
     assert.notEqual(rewrapped, locator);
     assert.ok(openInline(new KeyRing(next.current), rewrapped).equals(plain));
     assert.throws(() => openInline(new KeyRing(next.current), locator), /not available/);
-  });
-
-  it('a cached data key is used only for the exact wrapped key and binding it was unwrapped from', () => {
-    const keys = new KeyRing(newMasterKey());
-    const cache = new DataKeyCache(keys, 2);
-    const dek = newDataKey();
-    const stream = 'a'.repeat(32);
-    const wrapped = wrapKey(keys.current, stream, dek);
-    const cipher = cache.cipher(keys.current.id, stream, wrapped);
-    assert.equal(cache.cipher(keys.current.id, stream, Buffer.from(wrapped)), cipher);
-    // The same wrapped bytes bound to another stream, or altered, still go through the unwrap and fail.
-    assert.throws(() => cache.cipher(keys.current.id, 'b'.repeat(32), wrapped));
-    const altered = Buffer.from(wrapped);
-    altered[20]! ^= 1;
-    assert.throws(() => cache.cipher(keys.current.id, stream, altered));
-    // Bounded: past the limit the least recently used entry goes (a new cipher object is made for it).
-    cache.cipher(keys.current.id, 'c'.repeat(32), wrapKey(keys.current, 'c'.repeat(32), newDataKey()));
-    cache.cipher(keys.current.id, 'd'.repeat(32), wrapKey(keys.current, 'd'.repeat(32), newDataKey()));
-    assert.notEqual(cache.cipher(keys.current.id, stream, wrapped), cipher);
   });
 
   it('the inline plaintext cache returns what opening the exact locator would, within its byte budget', () => {

@@ -26,10 +26,10 @@ export interface EngineContext {
   hedgeMinMs: number;
 }
 
-/** The last 64 read latencies of each domain, and their 95th percentile. */
 /** New samples a domain's p95 may lag by: every stripe of a read asks for it, sorting is not free. */
 const P95_EVERY = 8;
 
+/** The last 64 read latencies of each domain, and their 95th percentile. */
 export class LatencyTracker {
   private readonly samples = new Map<string, { ring: number[]; next: number; p95: number; fresh: number }>();
 

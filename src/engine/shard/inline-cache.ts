@@ -39,14 +39,12 @@ export class InlineCache {
   get(locator: string, open: (locator: string) => Buffer): Buffer {
     const id = locator.length > ID_CHARS ? locator.slice(-ID_CHARS) : locator;
     const hit = this.entries.get(id);
-    if (hit) {
-      this.drop(id, hit);
-      if (hit.locator === locator) {
-        this.entries.set(id, hit);
-        this.bytes += cost(hit);
-        return hit.plain;
-      }
+    if (hit?.locator === locator) {
+      this.entries.delete(id);
+      this.entries.set(id, hit);
+      return hit.plain;
     }
+    if (hit) this.drop(id, hit);
     const plain = open(locator);
     const size = locator.length + plain.length + ENTRY_OVERHEAD;
     if (size > this.budget) return plain;

@@ -168,12 +168,7 @@ export class SegmentReader {
       const pending = new Set<number>();
       const healthy = this.readGroupHealthy(g, pending).catch(() => undefined);
       if (this.seg.m === 0) return (await healthy) ?? this.readUnits(g); // nothing to hedge with
-      let deadline = this.ctx.hedgeMinMs;
-      for (const u of g) for (const shard of this.shardsOf(u)) {
-        const rec = this.seg.pieces.find((p) => p.piece === shard);
-        if (rec) deadline = Math.max(deadline, this.ctx.latency.p95(rec.domainId));
-      }
-      const first = await raceDeadline(healthy, deadline);
+      const first = await raceDeadline(healthy, this.deadlineFor(g.flatMap((u) => [...this.shardsOf(u)])));
       if (first !== LATE && first) return first;
       if (first === LATE) {
         for (const shard of pending) this.slow.add(shard);
@@ -269,12 +264,7 @@ export class SegmentReader {
     const pending = new Set<number>();
     const healthy = this.readHealthy(u, pending).catch(() => undefined);
     if (this.seg.m === 0) return healthy;
-    let deadline = this.ctx.hedgeMinMs;
-    for (const shard of this.shardsOf(u)) {
-      const rec = this.seg.pieces.find((p) => p.piece === shard);
-      if (rec) deadline = Math.max(deadline, this.ctx.latency.p95(rec.domainId));
-    }
-    const first = await raceDeadline(healthy, deadline);
+    const first = await raceDeadline(healthy, this.deadlineFor(this.shardsOf(u)));
     if (first !== LATE) return first;
     for (const shard of pending) this.slow.add(shard);
     const hedge = this.readDegraded(u, pending).catch(() => undefined);
@@ -425,8 +415,8 @@ export class SegmentReader {
    */
   private async readDegraded(u: Unit, avoid: ReadonlySet<number> = this.slow): Promise<Buffer[]> {
     const { k, m } = this.seg;
-    // Pool buffers whose reads have settled; given back once the stripe is decrypted (the
-    // plaintext is in new buffers). A hedged read that settles later keeps its buffer.
+    // Pool buffers whose reads have settled, and rebuilt blocks; given back once the stripe is
+    // decrypted (the plaintext is in new buffers). A hedged read that settles later keeps its buffer.
     const settled: Buffer[] = [];
     try {
       const fast = await this.collect((i) => this.rawBlock(i, u.stripe, settled), avoid);
@@ -434,22 +424,22 @@ export class SegmentReader {
         const plain = this.decodeAndDecrypt(u, fast, settled);
         if (plain) return plain;
       }
+      const resortBefore = this.lastResort;
+      let shards = await this.collect((i) => this.verifiedBlock(i, u.stripe), avoid);
+      // Once more with the pieces of suspect or offline domains, if this stripe has not had them.
+      if (!shards && (this.admitLastResort() || (!resortBefore && this.lastResort))) shards = await this.collect((i) => this.verifiedBlock(i, u.stripe), avoid);
+      if (!shards) {
+        const have = k + m - this.bad.size;
+        throw new DataUnavailableError(
+          `segment ${this.seg.segment} of stream ${this.seg.streamId}: only ${Math.max(0, have)} of ${k} shards of stripe ${u.stripe} are intact`,
+        );
+      }
+      const plain = this.decodeAndDecrypt(u, shards, settled);
+      if (!plain) throw new DataUnavailableError(`segment ${this.seg.segment} of stream ${this.seg.streamId}: stripe ${u.stripe} fails authentication`);
+      return plain;
     } finally {
       for (const b of settled.splice(0)) this.buffers.give(b);
     }
-    const resortBefore = this.lastResort;
-    let shards = await this.collect((i) => this.verifiedBlock(i, u.stripe), avoid);
-    // Once more with the pieces of suspect or offline domains, if this stripe has not had them.
-    if (!shards && (this.admitLastResort() || (!resortBefore && this.lastResort))) shards = await this.collect((i) => this.verifiedBlock(i, u.stripe), avoid);
-    if (!shards) {
-      const have = k + m - this.bad.size;
-      throw new DataUnavailableError(
-        `segment ${this.seg.segment} of stream ${this.seg.streamId}: only ${Math.max(0, have)} of ${k} shards of stripe ${u.stripe} are intact`,
-      );
-    }
-    const plain = this.decodeAndDecrypt(u, shards);
-    if (!plain) throw new DataUnavailableError(`segment ${this.seg.segment} of stream ${this.seg.streamId}: stripe ${u.stripe} fails authentication`);
-    return plain;
   }
 
   /** Lets the pieces on suspect or offline domains be asked (once per read); false if it adds none. */
@@ -468,7 +458,7 @@ export class SegmentReader {
   private collect(get: (piece: number) => Promise<Buffer | undefined>, avoid: ReadonlySet<number>): Promise<Array<Buffer | undefined> | undefined> {
     const { k, m } = this.seg;
     const order = [...Array(k + m).keys()].filter((i) => !this.bad.has(i)).sort((a, b) => Number(avoid.has(a)) - Number(avoid.has(b)) || a - b);
-    const deadline = this.hedgeDeadline();
+    const deadline = this.deadlineFor(this.seg.pieces.map((p) => p.piece));
     return new Promise((resolve) => {
       const shards: Array<Buffer | undefined> = new Array(k + m).fill(undefined);
       let have = 0;
@@ -516,10 +506,13 @@ export class SegmentReader {
     });
   }
 
-  /** max(hedgeMinMs, the p95 read latency of the segment's slowest domain). */
-  private hedgeDeadline(): number {
+  /** The hedging deadline for reads of these pieces: max(hedgeMinMs, the p95 of their slowest domain). */
+  private deadlineFor(pieces: Iterable<number>): number {
     let d = this.ctx.hedgeMinMs;
-    for (const p of this.seg.pieces) d = Math.max(d, this.ctx.latency.p95(p.domainId));
+    for (const piece of pieces) {
+      const rec = this.seg.pieces.find((p) => p.piece === piece);
+      if (rec) d = Math.max(d, this.ctx.latency.p95(rec.domainId));
+    }
     return d;
   }
 
@@ -553,16 +546,15 @@ export class SegmentReader {
   }
 
   /** Rebuilds the missing data shards of a stripe and decrypts the unit's chunks; undefined if they do not authenticate. */
-  private decodeAndDecrypt(u: Unit, shards: Array<Buffer | undefined>, settled?: Buffer[]): Buffer[] | undefined {
+  private decodeAndDecrypt(u: Unit, shards: Array<Buffer | undefined>, settled: Buffer[]): Buffer[] | undefined {
     const { k, m } = this.seg;
     const block = this.layout.blockOf(u.stripe);
     const missing: number[] = [];
     for (let j = 0; j < k; j++) if (!shards[j]) missing.push(j);
     const data = shards.slice(0, k);
     if (missing.length > 0) {
-      // Rebuilt blocks go to pool buffers too when the caller gives them back (`settled`).
+      // Rebuilt into pool buffers, which the caller gives back with the others (`settled`).
       const outs = missing.map(() => {
-        if (!settled) return Buffer.allocUnsafe(block);
         const b = this.buffers.take(block);
         settled.push(b);
         return b.subarray(0, block);
